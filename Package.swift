@@ -1,0 +1,121 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "farmiq-edge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "farmiq-edge", targets: ["farmiq-edge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+    ],
+    targets: [
+        // Domain types: ids, envelope, validation, errors, configuration, logging. No networking.
+        .target(
+            name: "FarmIQCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The system SQLite library (libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // Migrations and stores on SQLite and PostgreSQL.
+        .target(
+            name: "FarmIQStorage",
+            dependencies: [
+                "FarmIQCore",
+                "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Our own MQTT 5 / 3.1.1 client with deferred acknowledgement.
+        .target(
+            name: "FarmIQMQTT",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // edge-telemetry-timeseries: readings, roll-ups, queries.
+        .target(
+            name: "TelemetryTimeseries",
+            dependencies: [
+                "FarmIQCore",
+                "FarmIQStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // edge-ingress-gateway: MQTT → validated batches → owners, ack after commit.
+        .target(
+            name: "IngressGateway",
+            dependencies: [
+                "FarmIQCore",
+                "FarmIQStorage",
+                "FarmIQMQTT",
+                "TelemetryTimeseries",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Wiring: build functions for each mode, HTTP app, ops endpoints, simulator, benchmarks.
+        .target(
+            name: "FarmIQApp",
+            dependencies: [
+                "FarmIQCore",
+                "FarmIQStorage",
+                "FarmIQMQTT",
+                "IngressGateway",
+                "TelemetryTimeseries",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "farmiq-edge",
+            dependencies: [
+                "FarmIQApp",
+                "FarmIQCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "FarmIQCoreTests", dependencies: ["FarmIQCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FarmIQMQTTTests", dependencies: ["FarmIQMQTT"], swiftSettings: swiftSettings),
+        .testTarget(name: "FarmIQStorageTests", dependencies: ["FarmIQStorage", "FarmIQCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FarmIQIntegrationTests",
+            dependencies: ["FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
