@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FarmIQCore
+import FarmIQStorage
+import Logging
+import Prometheus
+
+/// Renders the process's Prometheus registry, refreshing the gauges that are read from the database
+/// and the disks at scrape time: outbox backlog, oldest pending age, dead letters, volume usage.
+final class EdgeMetricsCollector: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let database: EdgeDatabase
+    let volumes: [(name: String, path: String)]
+    let logger: Logger
+    private let pending: Gauge
+    private let oldestAge: Gauge
+    private let deadLetter: Gauge
+    private let volumeRatios: [Gauge]
+
+    init(registry: PrometheusCollectorRegistry, database: EdgeDatabase, volumes: [(name: String, path: String)], logger: Logger) {
+        self.registry = registry
+        self.database = database
+        self.volumes = volumes
+        self.logger = logger
+        pending = registry.makeGauge(name: "farmiq_sync_outbox_pending", help: "Events waiting to be sent to the cloud")
+        oldestAge = registry.makeGauge(
+            name: "farmiq_sync_outbox_oldest_pending_age_seconds", help: "Age of the oldest event waiting to be sent")
+        deadLetter = registry.makeGauge(
+            name: "farmiq_sync_outbox_dead_letter", help: "Events parked after a permanent rejection by the cloud")
+        volumeRatios = volumes.map {
+            registry.makeGauge(name: "farmiq_volume_used_ratio", labels: [("volume", $0.name)], help: "Used fraction of the volume")
+        }
+    }
+
+    func scrape() async -> [UInt8] {
+        do {
+            let stats = try await database.outbox.stats(now: .now())
+            pending.set(Double(stats.pending))
+            oldestAge.set(stats.oldestPendingAgeSeconds)
+            deadLetter.set(Double(stats.deadLetter))
+        } catch {
+            logger.warning("metrics: outbox stats unavailable", metadata: ["error": "\(error)"])
+        }
+        for (index, volume) in volumes.enumerated() {
+            if let ratio = EdgeMetricsCollector.usedRatio(path: volume.path) {
+                volumeRatios[index].set(ratio)
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    /// Used fraction of the file system holding `path` (as `df` computes it), nil if it cannot be read.
+    static func usedRatio(path: String) -> Double? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0, stats.f_blocks > 0 else { return nil }
+        let total = Double(stats.f_blocks)
+        let free = Double(stats.f_bfree)
+        let available = Double(stats.f_bavail)
+        let used = total - free
+        let denominator = used + available
+        return denominator > 0 ? used / denominator : nil
+    }
+}

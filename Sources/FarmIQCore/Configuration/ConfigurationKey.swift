@@ -1,0 +1,46 @@
+/// Every operator setting, in one place (`contracts.md` §7 plus the edge's own).
+///
+/// Each is an environment variable and the same-named `farmiq-edge` flag
+/// (`FARMIQ_DATABASE_URL` ⇔ `--database-url`). Defaults serve the embedded mode.
+public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
+    public let environmentName: String
+    public let defaultValue: String?
+    public let help: String
+
+    public init(_ environmentName: String, default defaultValue: String?, help: String) {
+        self.environmentName = environmentName
+        self.defaultValue = defaultValue
+        self.help = help
+    }
+
+    /// `FARMIQ_DATABASE_URL` → `database-url`.
+    public var flagName: String {
+        String(environmentName.dropFirst("FARMIQ_".count).lowercased().map { $0 == "_" ? "-" : $0 })
+    }
+
+    public static let databaseURL = ConfigurationKey("FARMIQ_DATABASE_URL", default: DatabaseURL.defaultValue, help: "sqlite://PATH or postgres://user:pass@host:5432/db")
+    public static let mqttURL = ConfigurationKey("FARMIQ_MQTT_URL", default: "mqtt://127.0.0.1:1883", help: "mqtt://host:port, or mqtts:// for TLS")
+    public static let mqttUsername = ConfigurationKey("FARMIQ_MQTT_USERNAME", default: nil, help: "MQTT user name")
+    public static let mqttPassword = ConfigurationKey("FARMIQ_MQTT_PASSWORD", default: nil, help: "MQTT password")
+    public static let mqttCAFile = ConfigurationKey("FARMIQ_MQTT_CA_FILE", default: nil, help: "PEM file of the CA that signed the broker's certificate (mqtts://); default: system trust")
+    public static let mqttClientID = ConfigurationKey("FARMIQ_MQTT_CLIENT_ID", default: nil, help: "stable MQTT client id of the gateway; default farmiq-ingress-{edge id}")
+    public static let mqttShareGroup = ConfigurationKey("FARMIQ_MQTT_SHARE_GROUP", default: "farmiq-ingress", help: "shared-subscription group of the gateway replicas")
+    public static let httpHost = ConfigurationKey("FARMIQ_HTTP_HOST", default: "127.0.0.1", help: "HTTP listen address")
+    public static let httpPort = ConfigurationKey("FARMIQ_HTTP_PORT", default: "8080", help: "HTTP listen port (0: any free port)")
+    public static let mediaRoot = ConfigurationKey("FARMIQ_MEDIA_ROOT", default: "./data/media", help: "media volume (not used yet: media-store is not built)")
+    public static let cloudURL = ConfigurationKey("FARMIQ_CLOUD_URL", default: nil, help: "cloud base URL; unset: sync paused (sync-forwarder is not built yet)")
+    public static let cloudToken = ConfigurationKey("FARMIQ_CLOUD_TOKEN", default: nil, help: "the edge's bearer token for the cloud")
+    public static let edgeID = ConfigurationKey("FARMIQ_EDGE_ID", default: nil, help: "names this edge to the cloud; default: the host name")
+    public static let logLevel = ConfigurationKey("FARMIQ_LOG_LEVEL", default: "info", help: "trace, debug, info, notice, warning, error, critical")
+    public static let telemetryURL = ConfigurationKey("FARMIQ_TELEMETRY_URL", default: "http://127.0.0.1:8081", help: "cluster mode: where the gateway sends telemetry batches")
+    public static let telemetryRetentionDays = ConfigurationKey("FARMIQ_TELEMETRY_RETENTION_DAYS", default: "30", help: "days raw readings are kept once synced")
+    public static let ingestBatchSize = ConfigurationKey("FARMIQ_INGEST_BATCH_SIZE", default: "500", help: "messages per gateway commit")
+    public static let ingestBatchDelayMS = ConfigurationKey("FARMIQ_INGEST_BATCH_DELAY_MS", default: "20", help: "longest wait to fill a batch, milliseconds")
+    public static let mqttReceiveMaximum = ConfigurationKey("FARMIQ_MQTT_RECEIVE_MAXIMUM", default: "2000", help: "unacknowledged QoS 1 messages the broker may send the gateway")
+
+    public static let allCases: [ConfigurationKey] = [
+        .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup,
+        .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .edgeID, .logLevel,
+        .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .ingestBatchDelayMS, .mqttReceiveMaximum,
+    ]
+}

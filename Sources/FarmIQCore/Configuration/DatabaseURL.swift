@@ -1,0 +1,104 @@
+/// Where the edge database lives: `sqlite://PATH` (embedded default) or `postgres://user:pass@host:port/db`.
+public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(PostgresLocation)
+
+    public struct PostgresLocation: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        public var password: String?
+        public var database: String
+        /// `sslmode=require` in the URL; otherwise plain TCP (loopback or a trusted cluster network).
+        public var requireTLS: Bool
+
+        public init(host: String, port: Int, username: String, password: String?, database: String, requireTLS: Bool) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.database = database
+            self.requireTLS = requireTLS
+        }
+    }
+
+    public static let defaultValue = "sqlite://./data/edge.sqlite"
+
+    /// Parses the URL; the error names what is wrong without echoing a password.
+    public init(parsing text: String) throws(EdgeError) {
+        if text.hasPrefix("sqlite://") {
+            let path = String(text.dropFirst("sqlite://".count))
+            guard !path.isEmpty, !path.contains("\0") else {
+                throw EdgeError(.invalidConfiguration, "FARMIQ_DATABASE_URL: sqlite:// needs a file path")
+            }
+            self = .sqlite(path: path)
+            return
+        }
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_DATABASE_URL must start with sqlite:// or postgres://")
+        }
+        var rest = Substring(text.drop(while: { $0 != "/" }).dropFirst(2))
+        var query = ""
+        if let q = rest.firstIndex(of: "?") {
+            query = String(rest[rest.index(after: q)...])
+            rest = rest[..<q]
+        }
+        guard let slash = rest.firstIndex(of: "/") else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_DATABASE_URL: postgres URL needs a database name (postgres://user:pass@host:5432/db)")
+        }
+        let authority = rest[..<slash]
+        let database = String(rest[rest.index(after: slash)...])
+        var userInfo: Substring = ""
+        var hostPort = authority
+        if let at = authority.lastIndex(of: "@") {
+            userInfo = authority[..<at]
+            hostPort = authority[authority.index(after: at)...]
+        }
+        var username = "postgres"
+        var password: String?
+        if !userInfo.isEmpty {
+            if let colon = userInfo.firstIndex(of: ":") {
+                username = DatabaseURL.percentDecode(userInfo[..<colon])
+                password = DatabaseURL.percentDecode(userInfo[userInfo.index(after: colon)...])
+            } else {
+                username = DatabaseURL.percentDecode(userInfo)
+            }
+        }
+        var host = String(hostPort)
+        var port = 5432
+        if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            guard let parsed = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(parsed) else {
+                throw EdgeError(.invalidConfiguration, "FARMIQ_DATABASE_URL: port must be 1-65535")
+            }
+            port = parsed
+        }
+        guard !host.isEmpty, !database.isEmpty else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_DATABASE_URL: postgres URL needs a host and a database")
+        }
+        let requireTLS = query.split(separator: "&").contains { $0 == "sslmode=require" || $0 == "sslmode=verify-full" }
+        self = .postgres(PostgresLocation(host: host, port: port, username: username, password: password, database: database, requireTLS: requireTLS))
+    }
+
+    /// The URL without its password, for logs.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite://\(path)"
+        case .postgres(let location): "postgres://\(location.username)@\(location.host):\(location.port)/\(location.database)"
+        }
+    }
+
+    static func percentDecode(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%"), let h = iterator.next(), let l = iterator.next(),
+                let value = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

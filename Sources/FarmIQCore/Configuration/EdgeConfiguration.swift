@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+
+/// The resolved settings of a `farmiq-edge` process. Flags win over environment variables,
+/// which win over defaults. A bad value throws one ``EdgeError`` naming the setting.
+public struct EdgeConfiguration: Sendable {
+    public var databaseURL: DatabaseURL
+    public var mqttURL: String
+    public var mqttUsername: String?
+    public var mqttPassword: String?
+    public var mqttCAFile: String?
+    public var mqttClientID: String
+    public var mqttShareGroup: String
+    public var mqttReceiveMaximum: Int
+    public var httpHost: String
+    public var httpPort: Int
+    public var mediaRoot: String
+    public var cloudURL: String?
+    public var cloudToken: String?
+    public var edgeID: String
+    public var logLevel: Logger.Level
+    public var telemetryURL: String
+    public var telemetryRetentionDays: Int
+    public var ingestBatchSize: Int
+    public var ingestBatchDelayMS: Int
+
+    /// Resolves every key from `overrides` (flags, keyed by environment name), then `environment`, then defaults.
+    public init(environment: [String: String], overrides: [String: String] = [:]) throws(EdgeError) {
+        func value(_ key: ConfigurationKey) -> String? {
+            if let flag = overrides[key.environmentName] { return flag }
+            if let env = environment[key.environmentName], !env.isEmpty { return env }
+            return key.defaultValue
+        }
+        func integer(_ key: ConfigurationKey, _ range: ClosedRange<Int>) throws(EdgeError) -> Int {
+            guard let text = value(key), let number = Int(text), range.contains(number) else {
+                throw EdgeError(.invalidConfiguration, "\(key.environmentName) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return number
+        }
+        databaseURL = try DatabaseURL(parsing: value(.databaseURL) ?? DatabaseURL.defaultValue)
+        let mqtt = value(.mqttURL) ?? ""
+        guard mqtt.hasPrefix("mqtt://") || mqtt.hasPrefix("mqtts://") else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_MQTT_URL must start with mqtt:// or mqtts://")
+        }
+        mqttURL = mqtt
+        mqttUsername = value(.mqttUsername)
+        mqttPassword = value(.mqttPassword)
+        mqttCAFile = value(.mqttCAFile)
+        let host = value(.edgeID) ?? EdgeConfiguration.hostName()
+        guard Identifier.isValidName(host) else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_EDGE_ID must be 1-64 chars of [A-Za-z0-9_-]")
+        }
+        edgeID = host
+        mqttClientID = value(.mqttClientID) ?? "farmiq-ingress-\(host)"
+        guard Identifier.isValidName(mqttClientID) else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_MQTT_CLIENT_ID must be 1-64 chars of [A-Za-z0-9_-]")
+        }
+        mqttShareGroup = value(.mqttShareGroup) ?? "farmiq-ingress"
+        guard Identifier.isValidName(mqttShareGroup) else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_MQTT_SHARE_GROUP must be 1-64 chars of [A-Za-z0-9_-]")
+        }
+        mqttReceiveMaximum = try integer(.mqttReceiveMaximum, 1...65535)
+        httpHost = value(.httpHost) ?? "127.0.0.1"
+        httpPort = try integer(.httpPort, 0...65535)
+        mediaRoot = value(.mediaRoot) ?? "./data/media"
+        cloudURL = value(.cloudURL)
+        if let cloud = cloudURL, !(cloud.hasPrefix("http://") || cloud.hasPrefix("https://")) {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_CLOUD_URL must start with https:// (or http:// for a test peer)")
+        }
+        cloudToken = value(.cloudToken)
+        guard let level = Logger.Level(rawValue: (value(.logLevel) ?? "info").lowercased()) else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        logLevel = level
+        let telemetry = value(.telemetryURL) ?? ""
+        guard telemetry.hasPrefix("http://") || telemetry.hasPrefix("https://") else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_TELEMETRY_URL must start with http:// or https://")
+        }
+        telemetryURL = telemetry
+        telemetryRetentionDays = try integer(.telemetryRetentionDays, 1...3650)
+        ingestBatchSize = try integer(.ingestBatchSize, 1...5000)
+        ingestBatchDelayMS = try integer(.ingestBatchDelayMS, 0...10_000)
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "edge" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let cleaned = String(name.prefix(64).map { Identifier.isValidName(String($0)) ? $0 : "-" })
+        return cleaned.isEmpty ? "edge" : cleaned
+    }
+}

@@ -1,0 +1,120 @@
+/// Validates an MQTT message against `contracts.md` §2 and turns it into an ``IngestMessage``.
+///
+/// Pure and synchronous: no I/O, so every rule is unit-tested directly. The order of checks is
+/// cheapest first (size, topic, UTF-8, JSON) so hostile input costs little.
+public struct EnvelopeValidator: Sendable {
+    public static let defaultMaxPayloadBytes = 64 * 1024
+    public static let supportedSchemaVersions: Set<Int> = [1]
+    public static let maxReadings = 100
+
+    public var maxPayloadBytes: Int
+
+    public init(maxPayloadBytes: Int = EnvelopeValidator.defaultMaxPayloadBytes) {
+        self.maxPayloadBytes = maxPayloadBytes
+    }
+
+    /// Validates one message. Returns the message or the reason it can never be valid.
+    public func validate(topic: String, payload: some Collection<UInt8>, receivedAt: Timestamp) -> Result<IngestMessage, IngestRejection> {
+        do {
+            return .success(try validateThrowing(topic: topic, payload: payload, receivedAt: receivedAt))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    public func validateThrowing(topic: String, payload: some Collection<UInt8>, receivedAt: Timestamp) throws(IngestRejection) -> IngestMessage {
+        let parsedTopic = try IngestTopic.parse(topic)
+        guard payload.count <= maxPayloadBytes else {
+            throw IngestRejection(.payloadTooLarge, "payload is \(payload.count) bytes, limit \(maxPayloadBytes)")
+        }
+        let bytes = Array(payload)
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw IngestRejection(.invalidUTF8, "payload is not valid UTF-8")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw IngestRejection(.invalidJSON, error.description)
+        }
+        return try validateDocument(topic: parsedTopic, document: document, receivedAt: receivedAt)
+    }
+
+    /// Validates an envelope that was already parsed (the telemetry service re-checks what the gateway sends it).
+    public func validateDocument(topic parsedTopic: IngestTopic, document: JSONValue, receivedAt: Timestamp) throws(IngestRejection) -> IngestMessage {
+        guard document.isObject else { throw IngestRejection(.invalidEnvelope, "envelope must be a JSON object") }
+
+        let header = try validateHeader(document, topic: parsedTopic)
+        guard let payloadValue = document["payload"], payloadValue.isObject else {
+            throw IngestRejection(.invalidEnvelope, "payload must be a JSON object")
+        }
+        switch parsedTopic.kind {
+        case .telemetry:
+            guard header.eventType == "telemetry.reading" else {
+                throw IngestRejection(.invalidEventType, "telemetry topic carries only telemetry.reading")
+            }
+            let readings = try TelemetryPayload.readings(from: payloadValue)
+            return .telemetry(TelemetryMessage(
+                address: parsedTopic.address, header: header, readings: readings, payload: payloadValue, receivedAt: receivedAt))
+        case .event:
+            guard header.eventType != "telemetry.reading" else {
+                throw IngestRejection(.invalidEventType, "telemetry.reading belongs on the telemetry topic")
+            }
+            try EventPayload.validate(eventType: header.eventType, payload: payloadValue)
+            return .event(DeviceEvent(address: parsedTopic.address, header: header, payload: payloadValue, receivedAt: receivedAt))
+        }
+    }
+
+    private func validateHeader(_ document: JSONValue, topic: IngestTopic) throws(IngestRejection) -> EnvelopeHeader {
+        guard case .number(let versionNumber)? = document["schema_version"], let version = versionNumber.integerValue else {
+            throw IngestRejection(.invalidEnvelope, "schema_version must be an integer")
+        }
+        guard EnvelopeValidator.supportedSchemaVersions.contains(version) else {
+            throw IngestRejection(.unsupportedSchemaVersion, "schema_version \(version) is not supported")
+        }
+        guard case .string(let eventID)? = document["event_id"] else {
+            throw IngestRejection(.invalidEnvelope, "event_id must be a string")
+        }
+        guard Identifier.isValidUUID(eventID) else {
+            throw IngestRejection(.invalidID, "event_id must be a canonical lower-case UUID")
+        }
+        guard case .string(let eventType)? = document["event_type"] else {
+            throw IngestRejection(.invalidEnvelope, "event_type must be a string")
+        }
+        guard Identifier.isValidEventType(eventType) else {
+            throw IngestRejection(.invalidEventType, "event_type must be dot-separated lower-case words (a.b)")
+        }
+        guard case .string(let occurredText)? = document["occurred_at"] else {
+            throw IngestRejection(.invalidEnvelope, "occurred_at must be a string")
+        }
+        guard let occurredAt = Timestamp(rfc3339: occurredText) else {
+            throw IngestRejection(.invalidTimestamp, "occurred_at must be RFC 3339 with Z or an offset")
+        }
+        var traceID: String?
+        switch document["trace_id"] {
+        case nil, .null?:
+            traceID = nil
+        case .string(let text)?:
+            guard Identifier.isValidTraceID(text) else {
+                throw IngestRejection(.invalidID, "trace_id must be a W3C trace-id (32 lower-case hex digits)")
+            }
+            traceID = text
+        default:
+            throw IngestRejection(.invalidEnvelope, "trace_id must be a string")
+        }
+        let repeated: [(String, String)] = [
+            ("tenant_id", topic.address.tenantID), ("farm_id", topic.address.farmID),
+            ("barn_id", topic.address.barnID), ("device_id", topic.address.deviceID),
+        ]
+        for (field, expected) in repeated {
+            guard let value = document[field] else { continue }
+            guard case .string(let text) = value else {
+                throw IngestRejection(.invalidEnvelope, "\(field) must be a string")
+            }
+            guard text == expected else {
+                throw IngestRejection(.topicMismatch, "\(field) in the envelope does not match the topic")
+            }
+        }
+        return EnvelopeHeader(schemaVersion: version, eventID: eventID, eventType: eventType, occurredAt: occurredAt, traceID: traceID)
+    }
+}

@@ -1,0 +1,49 @@
+/// An event bound for the cloud, as written to `sync_outbox` in the same transaction as its domain row.
+///
+/// `body` is the event object of the cloud contract (`contracts.md` §4), ready to be placed in a batch.
+public struct OutboxEvent: Sendable, Equatable {
+    public let tenantID: String
+    public let eventID: String
+    public let eventType: String
+    public let occurredAt: Timestamp
+    public let body: String
+
+    public init(tenantID: String, eventID: String, eventType: String, occurredAt: Timestamp, body: String) {
+        self.tenantID = tenantID
+        self.eventID = eventID
+        self.eventType = eventType
+        self.occurredAt = occurredAt
+        self.body = body
+    }
+
+    /// The cloud event for a device message: the envelope with the topic's ids.
+    public init(address: DeviceAddress, header: EnvelopeHeader, payload: JSONValue) {
+        var body = "{\"tenant_id\":"
+        JSONWriter.writeString(address.tenantID, into: &body)
+        body += ",\"farm_id\":"
+        JSONWriter.writeString(address.farmID, into: &body)
+        body += ",\"barn_id\":"
+        JSONWriter.writeString(address.barnID, into: &body)
+        body += ",\"device_id\":"
+        JSONWriter.writeString(address.deviceID, into: &body)
+        body += ",\"event_id\":\"\(header.eventID)\",\"event_type\":\"\(header.eventType)\""
+        body += ",\"occurred_at\":\"\(header.occurredAt.rfc3339)\",\"schema_version\":\(header.schemaVersion)"
+        if let traceID = header.traceID {
+            body += ",\"trace_id\":\"\(traceID)\""
+        } else {
+            body += ",\"trace_id\":null"
+        }
+        body += ",\"payload\":"
+        JSONWriter.write(payload, into: &body)
+        body += "}"
+        self.init(tenantID: address.tenantID, eventID: header.eventID, eventType: header.eventType, occurredAt: header.occurredAt, body: body)
+    }
+
+    public init(_ message: TelemetryMessage) {
+        self.init(address: message.address, header: message.header, payload: message.payload)
+    }
+
+    public init(_ event: DeviceEvent) {
+        self.init(address: event.address, header: event.header, payload: event.payload)
+    }
+}

@@ -1,0 +1,46 @@
+/// The error type of FarmIQ Edge components: a stable code, a message safe to log, and the cause.
+///
+/// Mapped to an HTTP status only at the HTTP edge (see `EdgeError.Code.httpStatus`).
+public struct EdgeError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let invalidConfiguration = Code("invalid_configuration")
+        public static let invalidRequest = Code("invalid_request")
+        public static let notFound = Code("not_found")
+        public static let databaseUnavailable = Code("database_unavailable")
+        public static let databaseError = Code("database_error")
+        public static let migrationFailed = Code("migration_failed")
+        public static let diskFull = Code("disk_full")
+        public static let upstreamUnavailable = Code("upstream_unavailable")
+        public static let internalError = Code("internal_error")
+
+        /// The HTTP status a client sees for this code.
+        public var httpStatus: Int {
+            switch self {
+            case .invalidRequest: 400
+            case .notFound: 404
+            case .diskFull: 507
+            case .databaseUnavailable, .upstreamUnavailable: 503
+            default: 500
+            }
+        }
+    }
+
+    public let code: Code
+    public let message: String
+    public let cause: (any Error)?
+
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    public var description: String {
+        if let cause { return "\(code): \(message) (\(String(describing: cause).prefix(500)))" }
+        return "\(code): \(message)"
+    }
+}

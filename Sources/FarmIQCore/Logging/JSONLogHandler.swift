@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+
+/// A `LogHandler` that writes one JSON object per line on stdout (`contracts.md` §6).
+///
+/// Fields: `ts` (RFC 3339 UTC), `level`, `logger`, `msg`, `source`, then the metadata with its dotted
+/// keys (`event.id`, `tenant.id`). Values are escaped, so hostile strings cannot forge log lines.
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+
+    public init(label: String, logLevel: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.label = label
+        self.logLevel = logLevel
+        self.metadataProvider = metadataProvider
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var line = "{\"ts\":\"\(Timestamp.now().rfc3339)\",\"level\":\"\(event.level.rawValue)\",\"logger\":"
+        JSONWriter.writeString(label, into: &line)
+        line += ",\"msg\":"
+        JSONWriter.writeString(event.message.description, into: &line)
+        if let error = event.error {
+            line += ",\"error\":"
+            JSONWriter.writeString(String(describing: error), into: &line)
+        }
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        for key in merged.keys.sorted() where !["ts", "level", "logger", "msg"].contains(key) {
+            line += ","
+            JSONWriter.writeString(key, into: &line)
+            line += ":"
+            JSONLogHandler.writeValue(merged[key]!, into: &line)
+        }
+        line += "}\n"
+        // One write(2) per line: lines from concurrent tasks never interleave.
+        var utf8 = Array(line.utf8)
+        utf8.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 {
+                    if written < 0 && errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    static func writeValue(_ value: Logger.MetadataValue, into line: inout String) {
+        switch value {
+        case .string(let text): JSONWriter.writeString(text, into: &line)
+        case .stringConvertible(let convertible): JSONWriter.writeString(convertible.description, into: &line)
+        case .array(let values):
+            line += "["
+            for (offset, element) in values.enumerated() {
+                if offset > 0 { line += "," }
+                writeValue(element, into: &line)
+            }
+            line += "]"
+        case .dictionary(let dictionary):
+            line += "{"
+            for (offset, key) in dictionary.keys.sorted().enumerated() {
+                if offset > 0 { line += "," }
+                JSONWriter.writeString(key, into: &line)
+                line += ":"
+                writeValue(dictionary[key]!, into: &line)
+            }
+            line += "}"
+        }
+    }
+}

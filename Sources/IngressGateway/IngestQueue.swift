@@ -1,0 +1,65 @@
+import Synchronization
+
+/// The hand-off between the MQTT reader and the committer: group commit without timers.
+///
+/// The reader appends every received message; the committer takes everything waiting (up to a
+/// batch size) each time it is free. Under load, batches grow while a commit is in flight; when
+/// idle, a message is committed at once. The queue is bounded by the broker's flow control
+/// (Receive Maximum: unacknowledged messages), so it needs no bound of its own.
+final class IngestQueue<Element: Sendable>: Sendable {
+    private struct State {
+        var buffer: [Element] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    func append(_ element: Element) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.buffer.append(element)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// No more elements will come; `next` drains what is left, then returns an empty batch.
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    var count: Int { state.withLock { $0.buffer.count } }
+
+    /// Waits until something is queued (or the queue is finished) and takes up to `maximum` elements.
+    /// Returns an empty array only when finished and drained. One consumer at a time.
+    func next(maximum: Int) async -> [Element] {
+        while true {
+            let batch = state.withLock { state -> [Element]? in
+                if !state.buffer.isEmpty {
+                    let take = min(maximum, state.buffer.count)
+                    let batch = Array(state.buffer.prefix(take))
+                    state.buffer.removeFirst(take)
+                    return batch
+                }
+                return state.finished ? [] : nil
+            }
+            if let batch { return batch }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.buffer.isEmpty || state.finished { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+}

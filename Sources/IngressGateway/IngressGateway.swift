@@ -1,0 +1,142 @@
+import FarmIQCore
+import FarmIQMQTT
+import FarmIQStorage
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// edge-ingress-gateway: MQTT → validated batches → owners, acknowledged only after commit.
+///
+/// A reader moves messages from the MQTT client into an ``IngestQueue``; a committer takes what is
+/// waiting (group commit), validates it, hands telemetry to the ``TelemetrySink``, stores other
+/// device events and rejects in its own tables, and only then sends the PUBACKs, in receive order.
+/// A failed commit is retried with backoff until it succeeds: nothing is acknowledged before commit,
+/// and the broker holds (and redelivers) what is unacknowledged if the gateway dies.
+///
+/// Graceful shutdown stops intake, commits and acknowledges what was received, then returns; the
+/// MQTT client (started before it in the service group) disconnects after.
+public final class IngressGateway: Service, Sendable {
+    struct Pending: Sendable {
+        let mqtt: MQTTMessage
+        let received: ReceivedMessage
+    }
+
+    let configuration: IngressGatewayConfiguration
+    let mqtt: MQTTClient
+    let telemetry: any TelemetrySink
+    let store: any IngressStore
+    let metrics: IngestMetrics
+    let logger: Logger
+    private let subscribed = Atomic<Bool>(false)
+
+    public init(
+        configuration: IngressGatewayConfiguration,
+        mqtt: MQTTClient,
+        telemetry: any TelemetrySink,
+        store: any IngressStore,
+        metrics: IngestMetrics,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.mqtt = mqtt
+        self.telemetry = telemetry
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// True once the shared subscriptions are active and the broker connection is up.
+    public var isReady: Bool {
+        subscribed.load(ordering: .relaxed) && mqtt.isConnected
+    }
+
+    public func run() async throws {
+        let queue = IngestQueue<Pending>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.commitLoop(queue) }
+            do {
+                try await subscribe()
+                for await message in mqtt.messages.cancelOnGracefulShutdown() {
+                    let payload = Array(message.payload.readableBytesView)
+                    queue.append(Pending(mqtt: message, received: ReceivedMessage(topic: message.topic, payload: payload, receivedAt: .now())))
+                }
+            } catch {
+                queue.finish()
+                throw error
+            }
+            logger.info("gateway intake stopped; committing what was received", metadata: ["queue.count": "\(queue.count)"])
+            queue.finish()
+            try await group.waitForAll()
+        }
+        logger.info("gateway stopped")
+    }
+
+    private func subscribe() async throws {
+        var backoff = RetryBackoff(base: configuration.retryBase, cap: configuration.retryCap)
+        while true {
+            do {
+                try await mqtt.waitUntilConnected()
+                let subscriptions = configuration.topicFilters.map { MQTTSubscription(topicFilter: $0, qos: .atLeastOnce) }
+                let results = try await mqtt.subscribe(subscriptions)
+                logger.info("gateway subscribed", metadata: ["mqtt.filters": "\(configuration.topicFilters)", "mqtt.results": "\(results)"])
+                subscribed.store(true, ordering: .relaxed)
+                return
+            } catch {
+                try Task.checkCancellation()
+                logger.warning("subscribe failed; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+
+    private func commitLoop(_ queue: IngestQueue<Pending>) async throws {
+        while true {
+            let batch = await queue.next(maximum: configuration.batchSize)
+            if batch.isEmpty { return }
+            let classified = ClassifiedBatch(batch.map(\.received), validator: configuration.validator)
+            let duplicates = try await commitWithRetry(classified)
+            mqtt.acknowledge(batch.map(\.mqtt))
+            metrics.recordCommitted(classified, duplicates: duplicates)
+        }
+    }
+
+    /// Commits the batch, retrying until it succeeds. Every step is idempotent, so a retry after a
+    /// partial success (telemetry committed, events not) stores nothing twice.
+    private func commitWithRetry(_ batch: ClassifiedBatch) async throws -> Int {
+        var backoff = RetryBackoff(base: configuration.retryBase, cap: configuration.retryCap)
+        while true {
+            do {
+                return try await commit(batch)
+            } catch {
+                metrics.commitFailures.increment()
+                let wait = backoff.next()
+                logger.warning(
+                    "batch commit failed; retrying, nothing acknowledged",
+                    metadata: ["error": "\(error)", "batch.count": "\(batch.telemetry.count + batch.events.count + batch.rejects.count)",
+                               "retry.attempt": "\(backoff.attempt)"])
+                // A cancelled task (not a graceful shutdown) leaves the batch unacknowledged: the broker redelivers it.
+                try await Task.sleep(for: wait)
+            }
+        }
+    }
+
+    private func commit(_ batch: ClassifiedBatch) async throws -> Int {
+        var duplicates = 0
+        if !batch.telemetry.isEmpty {
+            duplicates += try await telemetry.submit(batch.telemetry).duplicates
+        }
+        if !batch.events.isEmpty {
+            duplicates += try await store.storeEvents(batch.events).duplicates
+        }
+        if !batch.rejects.isEmpty {
+            try await store.recordRejects(batch.rejects)
+            for reject in batch.rejects {
+                logger.notice("message rejected", metadata: [
+                    "reject.reason": "\(reject.reason.rawValue)", "reject.detail": "\(reject.detail)",
+                    "tenant.id": "\(reject.tenantID ?? "-")", "mqtt.topic": "\(reject.topic)",
+                ])
+            }
+        }
+        return duplicates
+    }
+}

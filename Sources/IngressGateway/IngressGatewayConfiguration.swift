@@ -1,0 +1,32 @@
+import FarmIQCore
+
+/// Settings of edge-ingress-gateway.
+public struct IngressGatewayConfiguration: Sendable {
+    /// Shared-subscription group; replicas in one group split the messages between them.
+    public var shareGroup: String
+    /// Most messages committed in one batch.
+    public var batchSize: Int
+    /// Backoff between commit attempts while the database (or telemetry service) is unavailable.
+    public var retryBase: Duration
+    public var retryCap: Duration
+    public var validator: EnvelopeValidator
+
+    public init(
+        shareGroup: String = "farmiq-ingress",
+        batchSize: Int = 500,
+        retryBase: Duration = .milliseconds(100),
+        retryCap: Duration = .seconds(5),
+        validator: EnvelopeValidator = EnvelopeValidator()
+    ) {
+        self.shareGroup = shareGroup
+        self.batchSize = batchSize
+        self.retryBase = retryBase
+        self.retryCap = retryCap
+        self.validator = validator
+    }
+
+    /// `$share/{group}/farmiq/v1/+/+/+/+/telemetry` and `…/event`.
+    public var topicFilters: [String] {
+        ["telemetry", "event"].map { "$share/\(shareGroup)/farmiq/v1/+/+/+/+/\($0)" }
+    }
+}

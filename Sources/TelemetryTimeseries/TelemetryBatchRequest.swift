@@ -1,0 +1,90 @@
+import FarmIQCore
+import FarmIQStorage
+
+/// The internal wire format between the gateway and this service in cluster mode:
+/// `POST /internal/v1/telemetry/batches` with `{"messages":[{"topic","received_at_ms","envelope"}]}`,
+/// where `envelope` is the device's JSON as received. The answer is `{"inserted":n,"duplicates":m}`.
+public enum TelemetryBatchRequest {
+    public static let path = "/internal/v1/telemetry/batches"
+    /// Upper bound of a request body: 5000 messages of 64 KiB would be far more; the gateway sends ~500 small ones.
+    public static let maxBodyBytes = 64 * 1024 * 1024
+
+    public struct Item: Sendable {
+        public let topic: String
+        public let receivedAt: Timestamp
+        public let envelope: [UInt8]
+
+        public init(topic: String, receivedAt: Timestamp, envelope: [UInt8]) {
+            self.topic = topic
+            self.receivedAt = receivedAt
+            self.envelope = envelope
+        }
+    }
+
+    /// The envelope bytes must be one valid JSON document (the gateway validated them).
+    public static func encode(_ items: [Item]) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(items.reduce(32) { $0 + $1.envelope.count + $1.topic.utf8.count + 48 })
+        body.append(contentsOf: "{\"messages\":[".utf8)
+        for (offset, item) in items.enumerated() {
+            if offset > 0 { body.append(UInt8(ascii: ",")) }
+            var head = "{\"topic\":"
+            JSONWriter.writeString(item.topic, into: &head)
+            head += ",\"received_at_ms\":\(item.receivedAt.millisecondsSinceEpoch),\"envelope\":"
+            body.append(contentsOf: head.utf8)
+            body.append(contentsOf: item.envelope)
+            body.append(UInt8(ascii: "}"))
+        }
+        body.append(contentsOf: "]}".utf8)
+        return body
+    }
+
+    /// Parses and re-validates a batch. Any invalid message fails the whole request: the gateway
+    /// only sends messages it validated, so this is a caller bug, not device input to record.
+    public static func decode(_ body: [UInt8], validator: EnvelopeValidator) throws(EdgeError) -> [TelemetryMessage] {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body, maxDepth: JSONParser.defaultMaxDepth + 2)
+        } catch {
+            throw EdgeError(.invalidRequest, "body is not JSON: \(error.description)")
+        }
+        guard case .array(let items)? = document["messages"] else {
+            throw EdgeError(.invalidRequest, "body must be {\"messages\": [...]}")
+        }
+        var messages: [TelemetryMessage] = []
+        messages.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            guard case .string(let topicText)? = item["topic"], case .number(let received)? = item["received_at_ms"],
+                let receivedMS = received.integerValue, let envelope = item["envelope"]
+            else {
+                throw EdgeError(.invalidRequest, "message \(index) needs topic, received_at_ms and envelope")
+            }
+            do {
+                let topic = try IngestTopic.parse(topicText)
+                let message = try validator.validateDocument(
+                    topic: topic, document: envelope, receivedAt: Timestamp(millisecondsSinceEpoch: Int64(receivedMS)))
+                guard case .telemetry(let telemetry) = message else {
+                    throw IngestRejection(.invalidEventType, "not a telemetry message")
+                }
+                messages.append(telemetry)
+            } catch {
+                throw EdgeError(.invalidRequest, "message \(index) is invalid: \(error.description)")
+            }
+        }
+        return messages
+    }
+
+    public static func encodeCounts(_ counts: IngestCounts) -> String {
+        "{\"inserted\":\(counts.inserted),\"duplicates\":\(counts.duplicates)}"
+    }
+
+    public static func decodeCounts(_ body: [UInt8]) throws(EdgeError) -> IngestCounts {
+        guard let document = try? JSONParser.parse(body),
+            case .number(let inserted)? = document["inserted"], let i = inserted.integerValue,
+            case .number(let duplicates)? = document["duplicates"], let d = duplicates.integerValue
+        else {
+            throw EdgeError(.upstreamUnavailable, "telemetry service answered an unreadable body")
+        }
+        return IngestCounts(inserted: i, duplicates: d)
+    }
+}
