@@ -89,14 +89,25 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func percentDecode(_ text: Substring) -> String {
+        // A `%` not followed by two hex digits is kept literally (it used to swallow the next two bytes).
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        let input = Array(text.utf8)
         var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%"), let h = iterator.next(), let l = iterator.next(),
-                let value = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
-                bytes.append(value)
+        var i = 0
+        while i < input.count {
+            if input[i] == UInt8(ascii: "%"), i + 2 < input.count, let h = hex(input[i + 1]), let l = hex(input[i + 2]) {
+                bytes.append(h << 4 | l)
+                i += 3
             } else {
-                bytes.append(byte)
+                bytes.append(input[i])
+                i += 1
             }
         }
         return String(decoding: bytes, as: UTF8.self)

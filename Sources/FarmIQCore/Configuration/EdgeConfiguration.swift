@@ -55,7 +55,8 @@ public struct EdgeConfiguration: Sendable {
             throw EdgeError(.invalidConfiguration, "FARMIQ_EDGE_ID must be 1-64 chars of [A-Za-z0-9_-]")
         }
         edgeID = host
-        mqttClientID = value(.mqttClientID) ?? "farmiq-ingress-\(host)"
+        // The default must itself be a valid id: a 50+ char host name would overflow 64 chars.
+        mqttClientID = value(.mqttClientID) ?? String("farmiq-ingress-\(host)".suffix(64))
         guard Identifier.isValidName(mqttClientID) else {
             throw EdgeError(.invalidConfiguration, "FARMIQ_MQTT_CLIENT_ID must be 1-64 chars of [A-Za-z0-9_-]")
         }

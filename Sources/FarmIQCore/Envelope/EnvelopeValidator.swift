@@ -66,11 +66,12 @@ public struct EnvelopeValidator: Sendable {
     }
 
     private func validateHeader(_ document: JSONValue, topic: IngestTopic) throws(IngestRejection) -> EnvelopeHeader {
-        guard case .number(let versionNumber)? = document["schema_version"], let version = versionNumber.integerValue else {
+        guard case .number(let versionNumber)? = document["schema_version"] else {
             throw IngestRejection(.invalidEnvelope, "schema_version must be an integer")
         }
-        guard EnvelopeValidator.supportedSchemaVersions.contains(version) else {
-            throw IngestRejection(.unsupportedSchemaVersion, "schema_version \(version) is not supported")
+        // Any number that is not a supported version (2, 1.5, 1e400) is an unknown version.
+        guard let version = versionNumber.integerValue, EnvelopeValidator.supportedSchemaVersions.contains(version) else {
+            throw IngestRejection(.unsupportedSchemaVersion, "schema_version \(versionNumber.text.prefix(32)) is not supported")
         }
         guard case .string(let eventID)? = document["event_id"] else {
             throw IngestRejection(.invalidEnvelope, "event_id must be a string")

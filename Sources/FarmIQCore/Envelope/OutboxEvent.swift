@@ -26,10 +26,14 @@ public struct OutboxEvent: Sendable, Equatable {
         JSONWriter.writeString(address.barnID, into: &body)
         body += ",\"device_id\":"
         JSONWriter.writeString(address.deviceID, into: &body)
-        body += ",\"event_id\":\"\(header.eventID)\",\"event_type\":\"\(header.eventType)\""
+        body += ",\"event_id\":"
+        JSONWriter.writeString(header.eventID, into: &body)
+        body += ",\"event_type\":"
+        JSONWriter.writeString(header.eventType, into: &body)
         body += ",\"occurred_at\":\"\(header.occurredAt.rfc3339)\",\"schema_version\":\(header.schemaVersion)"
         if let traceID = header.traceID {
-            body += ",\"trace_id\":\"\(traceID)\""
+            body += ",\"trace_id\":"
+            JSONWriter.writeString(traceID, into: &body)
         } else {
             body += ",\"trace_id\":null"
         }

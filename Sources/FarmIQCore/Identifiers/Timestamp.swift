@@ -105,8 +105,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = Timestamp.days(fromCivil: year, month, day)
         let secondsOfDay = hour * 3600 + minute * 60 + min(second, 59)
         let ms = (Int64(days) * 86_400 + Int64(secondsOfDay) - Int64(offsetMinutes) * 60) * 1000 + Int64(millis)
+        // The range holds in UTC too: an offset must not move the instant before 1970 or past 9999.
+        guard ms >= 0, ms <= Timestamp.maxMilliseconds else { return nil }
         self.millisecondsSinceEpoch = ms
     }
+
+    /// 9999-12-31T23:59:59.999Z, the last instant with a four-digit year.
+    static let maxMilliseconds: Int64 = 253_402_300_799_999
 
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {

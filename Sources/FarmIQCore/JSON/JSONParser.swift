@@ -76,6 +76,7 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
         var members: [(String, JSONValue)] = []
+        var seen: Set<String> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -85,6 +86,13 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected member name") }
             let key = try parseString()
+            // Duplicate names are rejected: a validator and a later reader could otherwise see different values.
+            if members.count < 16 {
+                if members.contains(where: { $0.0 == key }) { throw error("duplicate member name") }
+            } else {
+                if seen.isEmpty { seen = Set(members.map(\.0)) }
+                guard seen.insert(key).inserted else { throw error("duplicate member name") }
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1

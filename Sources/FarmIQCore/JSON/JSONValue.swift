@@ -5,7 +5,7 @@ public enum JSONValue: Sendable, Equatable {
     case number(JSONNumber)
     case string(String)
     case array([JSONValue])
-    /// Members in document order. Duplicate keys are kept; lookups return the first.
+    /// Members in document order. The parser rejects duplicate names.
     case object([(String, JSONValue)])
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
@@ -61,6 +61,8 @@ public struct JSONNumber: Sendable, Equatable {
     }
 
     static func format(_ value: Double) -> String {
+        // JSON has no NaN or infinity: write null rather than invalid text ("inf", "nan").
+        guard value.isFinite else { return "null" }
         if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return "\(value)"
     }

@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
+private let systemWrite = Darwin.write
 #endif
 import Logging
 
@@ -27,30 +29,13 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "{\"ts\":\"\(Timestamp.now().rfc3339)\",\"level\":\"\(event.level.rawValue)\",\"logger\":"
-        JSONWriter.writeString(label, into: &line)
-        line += ",\"msg\":"
-        JSONWriter.writeString(event.message.description, into: &line)
-        if let error = event.error {
-            line += ",\"error\":"
-            JSONWriter.writeString(String(describing: error), into: &line)
-        }
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for key in merged.keys.sorted() where !["ts", "level", "logger", "msg"].contains(key) {
-            line += ","
-            JSONWriter.writeString(key, into: &line)
-            line += ":"
-            JSONLogHandler.writeValue(merged[key]!, into: &line)
-        }
-        line += "}\n"
+        let line = render(event: event, timestamp: Timestamp.now())
         // One write(2) per line: lines from concurrent tasks never interleave.
         var utf8 = Array(line.utf8)
         utf8.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = Glibc.write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = systemWrite(1, buffer.baseAddress! + offset, buffer.count - offset)
                 if written <= 0 {
                     if written < 0 && errno == EINTR { continue }
                     return
@@ -59,6 +44,34 @@ public struct JSONLogHandler: LogHandler {
             }
         }
     }
+
+    /// The line `log(event:)` writes: one JSON object and a trailing newline. Separate so it is testable.
+    func render(event: LogEvent, timestamp: Timestamp) -> String {
+        var line = "{\"ts\":\"\(timestamp.rfc3339)\",\"level\":\"\(event.level.rawValue)\",\"logger\":"
+        JSONWriter.writeString(label, into: &line)
+        line += ",\"msg\":"
+        JSONWriter.writeString(event.message.description, into: &line)
+        line += ",\"source\":"
+        JSONWriter.writeString(event.source, into: &line)
+        if let error = event.error {
+            line += ",\"error\":"
+            JSONWriter.writeString(String(describing: error), into: &line)
+        }
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        for key in merged.keys.sorted() where !JSONLogHandler.reservedKeys.contains(key) {
+            line += ","
+            JSONWriter.writeString(key, into: &line)
+            line += ":"
+            JSONLogHandler.writeValue(merged[key]!, into: &line)
+        }
+        line += "}\n"
+        return line
+    }
+
+    /// Keys the handler writes itself; metadata cannot repeat or forge them.
+    static let reservedKeys: Set<String> = ["ts", "level", "logger", "msg", "source", "error"]
 
     static func writeValue(_ value: Logger.MetadataValue, into line: inout String) {
         switch value {

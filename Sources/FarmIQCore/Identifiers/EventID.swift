@@ -1,0 +1,32 @@
+/// Generates event ids: UUID version 7 (time-ordered) in canonical lower-case text form.
+public enum EventID {
+    public static func v7<G: RandomNumberGenerator>(at time: Timestamp = .now(), using generator: inout G) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let ms = UInt64(max(0, time.millisecondsSinceEpoch))
+        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
+        let random = generator.next() as UInt64
+        let random2 = generator.next() as UInt64
+        for i in 6..<8 { bytes[i] = UInt8(truncatingIfNeeded: random >> (8 * UInt64(i))) }
+        for i in 8..<16 { bytes[i] = UInt8(truncatingIfNeeded: random2 >> (8 * UInt64(i - 8))) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x70
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return format(bytes)
+    }
+
+    public static func v7(at time: Timestamp = .now()) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return v7(at: time, using: &generator)
+    }
+
+    static func format(_ bytes: [UInt8]) -> String {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
