@@ -99,6 +99,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -113,10 +114,15 @@ let package = Package(
         ),
         .testTarget(name: "FarmIQCoreTests", dependencies: ["FarmIQCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FarmIQMQTTTests", dependencies: ["FarmIQMQTT"], swiftSettings: swiftSettings),
+        .testTarget(name: "IngressGatewayTests", dependencies: ["IngressGateway", "TelemetryTimeseries", "FarmIQCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FarmIQStorageTests", dependencies: ["FarmIQStorage", "FarmIQCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FarmIQIntegrationTests",
-            dependencies: ["FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries"],
+            dependencies: [
+                "FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

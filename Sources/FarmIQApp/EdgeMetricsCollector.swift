@@ -5,6 +5,7 @@ import Darwin
 #endif
 import FarmIQCore
 import FarmIQStorage
+import IngressGateway
 import Logging
 import Prometheus
 
@@ -25,13 +26,11 @@ final class EdgeMetricsCollector: Sendable {
         self.database = database
         self.volumes = volumes
         self.logger = logger
-        pending = registry.makeGauge(name: "farmiq_sync_outbox_pending", help: "Events waiting to be sent to the cloud")
-        oldestAge = registry.makeGauge(
-            name: "farmiq_sync_outbox_oldest_pending_age_seconds", help: "Age of the oldest event waiting to be sent")
-        deadLetter = registry.makeGauge(
-            name: "farmiq_sync_outbox_dead_letter", help: "Events parked after a permanent rejection by the cloud")
+        pending = registry.gauge("farmiq_sync_outbox_pending", help: "Events waiting to be sent to the cloud")
+        oldestAge = registry.gauge("farmiq_sync_outbox_oldest_pending_age_seconds", help: "Age of the oldest event waiting to be sent")
+        deadLetter = registry.gauge("farmiq_sync_outbox_dead_letter", help: "Events parked after a permanent rejection by the cloud")
         volumeRatios = volumes.map {
-            registry.makeGauge(name: "farmiq_volume_used_ratio", labels: [("volume", $0.name)], help: "Used fraction of the volume")
+            registry.gauge("farmiq_volume_used_ratio", labels: [("volume", $0.name)], help: "Used fraction of the volume")
         }
     }
 

@@ -12,23 +12,17 @@ public struct IngestMetrics: Sendable {
     private let rejected: [RejectReason: Counter]
 
     public init(registry: PrometheusCollectorRegistry) {
-        telemetryMessages = registry.makeCounter(
-            name: "farmiq_ingest_messages_total", labels: [("kind", "telemetry")],
+        telemetryMessages = registry.counter("farmiq_ingest_messages_total", labels: [("kind", "telemetry")],
             help: "Valid MQTT messages committed by the gateway (duplicates included)")
-        eventMessages = registry.makeCounter(
-            name: "farmiq_ingest_messages_total", labels: [("kind", "event")],
+        eventMessages = registry.counter("farmiq_ingest_messages_total", labels: [("kind", "event")],
             help: "Valid MQTT messages committed by the gateway (duplicates included)")
-        duplicates = registry.makeCounter(
-            name: "farmiq_ingest_duplicates_total", help: "Messages whose (tenant_id, event_id) was already stored")
-        commitFailures = registry.makeCounter(
-            name: "farmiq_ingest_commit_failures_total", help: "Failed batch commits (each retried; nothing is acknowledged before commit)")
-        batchSize = registry.makeValueHistogram(
-            name: "farmiq_ingest_batch_messages", buckets: [1, 10, 50, 100, 250, 500, 1000, 2000],
+        duplicates = registry.counter("farmiq_ingest_duplicates_total", help: "Messages whose (tenant_id, event_id) was already stored")
+        commitFailures = registry.counter("farmiq_ingest_commit_failures_total", help: "Failed batch commits (each retried; nothing is acknowledged before commit)")
+        batchSize = registry.histogram("farmiq_ingest_batch_messages", buckets: [1, 10, 50, 100, 250, 500, 1000, 2000],
             help: "Messages per committed batch")
         var rejected: [RejectReason: Counter] = [:]
         for reason in RejectReason.allCases {
-            rejected[reason] = registry.makeCounter(
-                name: "farmiq_ingest_rejected_total", labels: [("reason", reason.rawValue)],
+            rejected[reason] = registry.counter("farmiq_ingest_rejected_total", labels: [("reason", reason.rawValue)],
                 help: "Messages that can never be valid, recorded in ingest_rejects and acknowledged")
         }
         self.rejected = rejected

@@ -59,7 +59,7 @@ public enum TelemetryBatchRequest {
             else {
                 throw EdgeError(.invalidRequest, "message \(index) needs topic, received_at_ms and envelope")
             }
-            do {
+            do throws(IngestRejection) {
                 let topic = try IngestTopic.parse(topicText)
                 let message = try validator.validateDocument(
                     topic: topic, document: envelope, receivedAt: Timestamp(millisecondsSinceEpoch: Int64(receivedMS)))

@@ -1,0 +1,12 @@
+/// Which services a `farmiq-edge` process runs.
+public enum EdgeMode: String, Sendable, CaseIterable {
+    /// Every service built so far in one process, one HTTP port (embedded default).
+    case allInOne = "all-in-one"
+    /// edge-ingress-gateway alone (cluster mode); telemetry goes to `FARMIQ_TELEMETRY_URL`.
+    case ingressGateway = "ingress-gateway"
+    /// edge-telemetry-timeseries alone (cluster mode).
+    case telemetryTimeseries = "telemetry-timeseries"
+
+    var runsGateway: Bool { self != .telemetryTimeseries }
+    var runsTelemetry: Bool { self != .ingressGateway }
+}

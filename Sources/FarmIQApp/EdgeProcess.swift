@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import FarmIQCore
+import FarmIQMQTT
+import FarmIQStorage
+import Hummingbird
+import IngressGateway
+import Logging
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+import TelemetryTimeseries
+
+/// Builds and runs one `farmiq-edge` process: the database, then a service group of the mode's
+/// services (MQTT client, gateway, retention, HTTP) with graceful shutdown on SIGTERM/SIGINT.
+///
+/// Shutdown order is the reverse of start: HTTP stops, the gateway stops intake and commits and
+/// acknowledges what it received, the MQTT client disconnects, and the database closes last.
+public struct EdgeProcess: Sendable {
+    public let mode: EdgeMode
+    public let configuration: EdgeConfiguration
+    public let logger: Logger
+    /// Called with the bound HTTP port once the server listens (tests bind port 0).
+    public var onHTTPBound: (@Sendable (Int) async -> Void)?
+    /// Signals that start a graceful shutdown; tests pass none and cancel the task instead.
+    public var gracefulShutdownSignals: [UnixSignal]
+
+    public init(
+        mode: EdgeMode, configuration: EdgeConfiguration, logger: Logger,
+        onHTTPBound: (@Sendable (Int) async -> Void)? = nil,
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+    ) {
+        self.mode = mode
+        self.configuration = configuration
+        self.logger = logger
+        self.onHTTPBound = onHTTPBound
+        self.gracefulShutdownSignals = gracefulShutdownSignals
+    }
+
+    public func run() async throws {
+        let database = try EdgeDatabase.open(configuration.databaseURL, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            try await migrate(database)
+            let registry = PrometheusCollectorRegistry()
+            let router = Router(context: BasicRequestContext.self)
+            var services: [any Service] = []
+            var checks: [OpsRoutes.ReadinessCheck] = [
+                .init(name: "database") { (try? await database.ping()) != nil },
+            ]
+            var httpClient: HTTPClient?
+
+            var telemetryService: TelemetryService?
+            if mode.runsTelemetry {
+                let service = TelemetryService(store: database.telemetry, logger: logger)
+                TelemetryRoutes(service: service).register(on: router)
+                services.append(RetentionService(
+                    store: database.telemetry, retentionDays: configuration.telemetryRetentionDays, logger: logger))
+                telemetryService = service
+            }
+            if mode.runsGateway {
+                let sink: any TelemetrySink
+                if let telemetryService {
+                    sink = LocalTelemetrySink(service: telemetryService)
+                } else {
+                    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                    httpClient = client
+                    sink = HTTPTelemetrySink(client: client, baseURL: configuration.telemetryURL)
+                }
+                let mqtt = MQTTClient(configuration: try mqttConfiguration(), logger: logger)
+                let gateway = IngressGateway(
+                    configuration: IngressGatewayConfiguration(shareGroup: configuration.mqttShareGroup, batchSize: configuration.ingestBatchSize),
+                    mqtt: mqtt, telemetry: sink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
+                services.append(contentsOf: [mqtt, gateway] as [any Service])
+                checks.append(.init(name: "mqtt_subscription") { gateway.isReady })
+            }
+
+            var volumes: [(name: String, path: String)] = [(name: "media", path: configuration.mediaRoot)]
+            if case .sqlite(let path) = configuration.databaseURL {
+                volumes.append((name: "db", path: EdgeProcess.directory(of: path)))
+            }
+            let collector = EdgeMetricsCollector(registry: registry, database: database, volumes: volumes, logger: logger)
+            OpsRoutes(checks: checks, metrics: collector).register(on: router)
+
+            let onHTTPBound = self.onHTTPBound
+            let app = Application(
+                router: router,
+                configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "farmiq-edge"),
+                onServerRunning: { channel in await onHTTPBound?(channel.localAddress?.port ?? 0) },
+                logger: logger)
+            services.append(app)
+
+            logger.info("farmiq-edge starting", metadata: [
+                "mode": "\(mode.rawValue)", "database": "\(configuration.databaseURL)",
+                "http.port": "\(configuration.httpPort)", "mqtt.url": "\(configuration.mqttURL)",
+            ])
+            let serviceGroup = ServiceGroup(configuration: .init(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: gracefulShutdownSignals,
+                logger: logger))
+            do {
+                try await serviceGroup.run()
+            } catch {
+                try? await httpClient?.shutdown()
+                throw error
+            }
+            try? await httpClient?.shutdown()
+            group.cancelAll()
+        }
+    }
+
+    /// Runs the migrations, waiting for the database if it is not reachable yet.
+    private func migrate(_ database: EdgeDatabase) async throws {
+        var backoff = RetryBackoff(base: .milliseconds(200), cap: .seconds(5))
+        while true {
+            do {
+                try await database.migrate()
+                return
+            } catch let error as EdgeError where error.code == .databaseUnavailable {
+                logger.warning("database unavailable; waiting to migrate", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+
+    func mqttConfiguration() throws -> MQTTClientConfiguration {
+        var mqtt = try MQTTClientConfiguration(
+            url: configuration.mqttURL, clientID: configuration.mqttClientID,
+            username: configuration.mqttUsername, password: configuration.mqttPassword)
+        mqtt.caCertificatePath = configuration.mqttCAFile
+        mqtt.cleanStart = false
+        mqtt.receiveMaximum = UInt16(configuration.mqttReceiveMaximum)
+        // The broker passes up to 1 MiB so oversized envelopes reach the gateway and are recorded.
+        mqtt.maximumPacketSize = 1_048_576 + 4096
+        return mqtt
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let directory = String(path[..<slash])
+        return directory.isEmpty ? "/" : directory
+    }
+}

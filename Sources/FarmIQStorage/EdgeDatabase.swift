@@ -1,0 +1,89 @@
+import FarmIQCore
+import Logging
+
+/// The edge database: SQLite (embedded) or PostgreSQL (cluster), same schema and same store behaviour.
+///
+/// Build with ``open(_:logger:)``, start ``run()`` in a long-running task (a `ServiceGroup` service:
+/// `extension EdgeDatabase: Service {}` in the app), then ``migrate()`` and use the stores.
+///
+/// - PostgreSQL: ``run()`` runs the connection pool; it returns on cancellation or on ServiceLifecycle's
+///   graceful shutdown (PostgresClient observes it).
+/// - SQLite: the stores work as soon as ``open(_:logger:)`` returns; ``run()`` waits for cancellation (or
+///   ``close()``) and then closes the connections. In a `ServiceGroup`, wrap it in `cancelWhenGracefulShutdown`
+///   or call ``close()`` after the services using it have stopped.
+public final class EdgeDatabase: DatabaseService {
+    enum Backend: Sendable {
+        case sqlite(SQLiteBackend)
+        case postgres(PostgresBackend)
+    }
+
+    let backend: Backend
+    private let closeSignal = CloseSignal()
+    public let telemetry: any TelemetryStore
+    public let ingress: any IngressStore
+    public let outbox: any OutboxStore
+
+    private init(backend: Backend) {
+        self.backend = backend
+        switch backend {
+        case .sqlite(let sqlite):
+            telemetry = SQLiteTelemetryStore(backend: sqlite)
+            ingress = SQLiteIngressStore(backend: sqlite)
+            outbox = SQLiteOutboxStore(backend: sqlite)
+        case .postgres(let postgres):
+            telemetry = PostgresTelemetryStore(backend: postgres)
+            ingress = PostgresIngressStore(backend: postgres)
+            outbox = PostgresOutboxStore(backend: postgres)
+        }
+    }
+
+    /// SQLite: creates the parent directory and opens the file (WAL). PostgreSQL: builds the pooled client,
+    /// which connects only once ``run()`` runs.
+    public static func open(_ url: DatabaseURL, logger: Logger) throws -> EdgeDatabase {
+        switch url {
+        case .sqlite(let path):
+            return EdgeDatabase(backend: .sqlite(try SQLiteBackend(path: path, logger: logger)))
+        case .postgres(let location):
+            return EdgeDatabase(backend: .postgres(PostgresBackend(location, logger: logger)))
+        }
+    }
+
+    public var engine: DatabaseEngine {
+        switch backend {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    public func run() async throws {
+        switch backend {
+        case .postgres(let postgres):
+            await postgres.run()
+        case .sqlite(let sqlite):
+            await closeSignal.wait()
+            await sqlite.close()
+        }
+    }
+
+    /// SQLite: makes ``run()`` return and close the connections. PostgreSQL: no effect (cancel ``run()``).
+    public func close() {
+        closeSignal.fire()
+    }
+
+    /// Applies the missing versioned migrations (table `schema_migrations`). Safe to run from several
+    /// processes at once: PostgreSQL serializes migrators with `pg_advisory_xact_lock`, SQLite with its write lock.
+    public func migrate() async throws {
+        switch backend {
+        case .sqlite(let sqlite): try await sqlite.migrate()
+        case .postgres(let postgres): try await postgres.migrate()
+        }
+    }
+
+    /// A cheap round trip; throws ``FarmIQCore/EdgeError`` `.databaseUnavailable` when the database cannot be reached.
+    public func ping() async throws {
+        switch backend {
+        case .sqlite(let sqlite): try await sqlite.ping()
+        case .postgres(let postgres): try await postgres.ping()
+        }
+    }
+}

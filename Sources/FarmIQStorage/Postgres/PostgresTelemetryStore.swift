@@ -1,0 +1,235 @@
+import FarmIQCore
+import PostgresNIO
+
+/// ``TelemetryStore`` on PostgreSQL.
+///
+/// A batch costs two round trips: one `SELECT` finds the messages already stored, then one statement
+/// writes everything with array binds (`unnest`): the outbox rows, the raw rows joined to their outbox ids,
+/// and the pre-aggregated roll-up upserts, as data-modifying CTEs of one statement (atomic on its own).
+/// A concurrent writer of the same message makes the plain `INSERT` fail with a unique violation; the
+/// batch is then retried and the retry counts that message as a duplicate.
+///
+/// COPY FROM (supported by PostgresNIO 1.33) is not used: it needs its own round trips per table and the
+/// outbox ids would have to come back separately; the single statement already binds everything at once.
+struct PostgresTelemetryStore: TelemetryStore {
+    let backend: PostgresBackend
+
+    func ingest(_ messages: [TelemetryMessage]) async throws -> IngestCounts {
+        guard !messages.isEmpty else { return IngestCounts(inserted: 0, duplicates: 0) }
+        let (unique, repeats) = BatchDeduplication.firstOccurrences(messages) {
+            MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
+        }
+        let candidates = unique.map { messages[$0] }
+        return try await backend.retryingConflicts {
+            let existing = try await existingKeys(candidates)
+            let fresh = existing.isEmpty
+                ? candidates
+                : candidates.filter { !existing.contains(MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)) }
+            if !fresh.isEmpty {
+                try await insert(fresh)
+            }
+            return IngestCounts(inserted: fresh.count, duplicates: repeats + candidates.count - fresh.count)
+        }
+    }
+
+    private func existingKeys(_ messages: [TelemetryMessage]) async throws -> Set<MessageKey> {
+        let tenants = messages.map(\.address.tenantID)
+        let eventIDs = messages.map(\.header.eventID)
+        let rows = try await backend.query("""
+            SELECT r.tenant_id, r.event_id::text FROM telemetry_raw r
+            JOIN unnest(\(tenants)::text[], \(eventIDs)::uuid[]) AS k(tenant_id, event_id)
+              ON r.tenant_id = k.tenant_id AND r.event_id = k.event_id AND r.idx = 0
+            """, "ingest telemetry")
+        var keys = Set<MessageKey>()
+        do {
+            for try await (tenant, eventID) in rows.decode((String, String).self) {
+                keys.insert(MessageKey(tenantID: tenant, eventID: eventID))
+            }
+        } catch {
+            throw PostgresErrors.map(error, "ingest telemetry")
+        }
+        return keys
+    }
+
+    private func insert(_ messages: [TelemetryMessage]) async throws {
+        let now = Timestamp.now().millisecondsSinceEpoch
+        var tenants: [String] = [], eventIDs: [String] = [], farms: [String] = [], barns: [String] = [], devices: [String] = []
+        var occurred: [Int64] = [], received: [Int64] = [], bodies: [String] = []
+        var readingMessage: [Int32] = [], readingIndex: [Int32] = [], metrics: [String] = [], values: [Double] = [], units: [String] = []
+        tenants.reserveCapacity(messages.count)
+        var accumulator = AggregateAccumulator()
+        for (ordinal, message) in messages.enumerated() {
+            tenants.append(message.address.tenantID)
+            eventIDs.append(message.header.eventID)
+            farms.append(message.address.farmID)
+            barns.append(message.address.barnID)
+            devices.append(message.address.deviceID)
+            occurred.append(message.header.occurredAt.millisecondsSinceEpoch)
+            received.append(message.receivedAt.millisecondsSinceEpoch)
+            bodies.append(OutboxEvent(message).body)
+            for (index, reading) in message.readings.enumerated() {
+                readingMessage.append(Int32(ordinal + 1))
+                readingIndex.append(Int32(index))
+                metrics.append(reading.metric)
+                values.append(reading.value)
+                units.append(reading.unit ?? "")  // units are never empty; '' stands for NULL
+            }
+            accumulator.add(message)
+        }
+        var aggTenants: [String] = [], aggFarms: [String] = [], aggBarns: [String] = [], aggDevices: [String] = [], aggMetrics: [String] = []
+        var aggSizes: [Int32] = [], aggStarts: [Int64] = [], aggCounts: [Int64] = [], aggSums: [Double] = [], aggMins: [Double] = []
+        var aggMaxes: [Double] = [], aggLasts: [Double] = [], aggLastAts: [Int64] = [], aggLastIDs: [String] = []
+        for (key, delta) in accumulator.deltas {
+            aggTenants.append(key.tenantID)
+            aggFarms.append(key.farmID)
+            aggBarns.append(key.barnID)
+            aggDevices.append(key.deviceID)
+            aggMetrics.append(key.metric)
+            aggSizes.append(Int32(key.bucketSeconds))
+            aggStarts.append(key.bucketStart)
+            aggCounts.append(Int64(delta.count))
+            aggSums.append(delta.sum)
+            aggMins.append(delta.min)
+            aggMaxes.append(delta.max)
+            aggLasts.append(delta.lastValue)
+            aggLastAts.append(delta.lastOccurredAt)
+            aggLastIDs.append(delta.lastEventID)
+        }
+        let query: PostgresQuery = """
+            WITH msg AS (
+                SELECT * FROM unnest(\(tenants)::text[], \(eventIDs)::uuid[], \(farms)::text[], \(barns)::text[], \(devices)::text[],
+                                     \(occurred)::int8[], \(received)::int8[], \(bodies)::text[]) WITH ORDINALITY
+                    AS m(tenant_id, event_id, farm_id, barn_id, device_id, occurred_at, received_at, body, n)
+            ), ob AS (
+                INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body)
+                SELECT tenant_id, event_id, 'telemetry.reading', occurred_at, \(now), body FROM msg
+                RETURNING id, tenant_id, event_id
+            ), raw AS (
+                INSERT INTO telemetry_raw (tenant_id, event_id, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at, outbox_id)
+                SELECT m.tenant_id, m.event_id, r.idx, m.farm_id, m.barn_id, m.device_id, r.metric, r.value, NULLIF(r.unit, ''),
+                       m.occurred_at, m.received_at, ob.id
+                FROM unnest(\(readingMessage)::int4[], \(readingIndex)::int4[], \(metrics)::text[], \(values)::float8[], \(units)::text[])
+                    AS r(n, idx, metric, value, unit)
+                JOIN msg m ON m.n = r.n
+                JOIN ob ON ob.tenant_id = m.tenant_id AND ob.event_id = m.event_id
+            ), agg AS (
+                INSERT INTO telemetry_agg AS a (tenant_id, farm_id, barn_id, device_id, metric, bucket_size, bucket_start,
+                    count, sum, min, max, last_value, last_occurred_at, last_event_id)
+                SELECT * FROM unnest(\(aggTenants)::text[], \(aggFarms)::text[], \(aggBarns)::text[], \(aggDevices)::text[], \(aggMetrics)::text[],
+                    \(aggSizes)::int4[], \(aggStarts)::int8[], \(aggCounts)::int8[], \(aggSums)::float8[], \(aggMins)::float8[],
+                    \(aggMaxes)::float8[], \(aggLasts)::float8[], \(aggLastAts)::int8[], \(aggLastIDs)::uuid[])
+                ON CONFLICT (tenant_id, bucket_size, device_id, metric, bucket_start, farm_id, barn_id) DO UPDATE SET
+                    count = a.count + excluded.count,
+                    sum = a.sum + excluded.sum,
+                    min = LEAST(a.min, excluded.min),
+                    max = GREATEST(a.max, excluded.max),
+                    last_value = CASE WHEN (excluded.last_occurred_at, excluded.last_event_id) > (a.last_occurred_at, a.last_event_id)
+                        THEN excluded.last_value ELSE a.last_value END,
+                    last_event_id = CASE WHEN (excluded.last_occurred_at, excluded.last_event_id) > (a.last_occurred_at, a.last_event_id)
+                        THEN excluded.last_event_id ELSE a.last_event_id END,
+                    last_occurred_at = GREATEST(a.last_occurred_at, excluded.last_occurred_at)
+            )
+            SELECT count(*) FROM ob
+            """
+        let rows = try await backend.query(query, "ingest telemetry")
+        do {
+            for try await _ in rows {}
+        } catch {
+            throw PostgresErrors.map(error, "ingest telemetry")
+        }
+    }
+
+    func rawReadings(_ query: RawReadingQuery) async throws -> [RawReading] {
+        let rows = try await backend.query("""
+            SELECT tenant_id, event_id::text, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at
+            FROM telemetry_raw
+            WHERE tenant_id = \(query.tenantID) AND occurred_at >= \(query.from.millisecondsSinceEpoch) AND occurred_at < \(query.to.millisecondsSinceEpoch)
+              AND (\(query.deviceID)::text IS NULL OR device_id = \(query.deviceID))
+              AND (\(query.metric)::text IS NULL OR metric = \(query.metric))
+            ORDER BY occurred_at, event_id, idx
+            LIMIT \(query.effectiveLimit)
+            """, "query raw readings")
+        var result: [RawReading] = []
+        do {
+            for try await (tenant, eventID, idx, farm, barn, device, metric, value, unit, occurredAt, receivedAt)
+                in rows.decode((String, String, Int32, String, String, String, String, Double, String?, Int64, Int64).self) {
+                result.append(RawReading(
+                    tenantID: tenant, eventID: eventID, index: Int(idx), farmID: farm, barnID: barn, deviceID: device,
+                    metric: metric, value: value, unit: unit, occurredAt: Timestamp(millisecondsSinceEpoch: occurredAt),
+                    receivedAt: Timestamp(millisecondsSinceEpoch: receivedAt)))
+            }
+        } catch {
+            throw PostgresErrors.map(error, "query raw readings")
+        }
+        return result
+    }
+
+    func aggregates(_ query: AggregateQuery) async throws -> [AggregateBucket] {
+        let rows = try await backend.query("""
+            SELECT tenant_id, farm_id, barn_id, device_id, metric, bucket_start, count, sum, min, max, last_value, last_occurred_at
+            FROM telemetry_agg
+            WHERE tenant_id = \(query.tenantID) AND bucket_size = \(Int32(query.bucket.seconds))
+              AND bucket_start >= \(query.from.millisecondsSinceEpoch) AND bucket_start < \(query.to.millisecondsSinceEpoch)
+              AND (\(query.deviceID)::text IS NULL OR device_id = \(query.deviceID))
+              AND (\(query.metric)::text IS NULL OR metric = \(query.metric))
+            ORDER BY device_id, metric, bucket_start, farm_id, barn_id
+            LIMIT \(query.effectiveLimit)
+            """, "query aggregates")
+        var result: [AggregateBucket] = []
+        do {
+            for try await (tenant, farm, barn, device, metric, start, count, sum, min, max, last, lastAt)
+                in rows.decode((String, String, String, String, String, Int64, Int64, Double, Double, Double, Double, Int64).self) {
+                result.append(AggregateBucket(
+                    tenantID: tenant, farmID: farm, barnID: barn, deviceID: device, metric: metric, bucket: query.bucket,
+                    bucketStart: Timestamp(millisecondsSinceEpoch: start), count: Int(count), sum: sum, min: min, max: max,
+                    last: last, lastOccurredAt: Timestamp(millisecondsSinceEpoch: lastAt)))
+            }
+        } catch {
+            throw PostgresErrors.map(error, "query aggregates")
+        }
+        return result
+    }
+
+    func latest(tenantID: String, deviceID: String?, metric: String?) async throws -> [LatestReading] {
+        let rows = try await backend.query("""
+            SELECT DISTINCT ON (device_id, metric, farm_id, barn_id) farm_id, barn_id, device_id, metric, last_value, last_occurred_at
+            FROM telemetry_agg
+            WHERE tenant_id = \(tenantID) AND bucket_size = 3600
+              AND (\(deviceID)::text IS NULL OR device_id = \(deviceID))
+              AND (\(metric)::text IS NULL OR metric = \(metric))
+            ORDER BY device_id, metric, farm_id, barn_id, bucket_start DESC
+            """, "query latest")
+        var result: [LatestReading] = []
+        do {
+            for try await (farm, barn, device, metric, value, occurredAt)
+                in rows.decode((String, String, String, String, Double, Int64).self) {
+                result.append(LatestReading(
+                    tenantID: tenantID, farmID: farm, barnID: barn, deviceID: device, metric: metric, value: value,
+                    occurredAt: Timestamp(millisecondsSinceEpoch: occurredAt)))
+            }
+        } catch {
+            throw PostgresErrors.map(error, "query latest")
+        }
+        return result
+    }
+
+    func deleteSyncedRaw(olderThan cutoff: Timestamp, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        let rows = try await backend.query("""
+            WITH doomed AS (
+                SELECT r.ctid FROM telemetry_raw r LEFT JOIN sync_outbox o ON o.id = r.outbox_id
+                WHERE r.received_at < \(cutoff.millisecondsSinceEpoch) AND (o.id IS NULL OR o.status = 1)
+                LIMIT \(limit)
+            ), deleted AS (
+                DELETE FROM telemetry_raw WHERE ctid IN (SELECT ctid FROM doomed) RETURNING 1
+            )
+            SELECT count(*) FROM deleted
+            """, "delete synced raw readings")
+        do {
+            for try await count in rows.decode(Int64.self) { return Int(count) }
+        } catch {
+            throw PostgresErrors.map(error, "delete synced raw readings")
+        }
+        return 0
+    }
+}

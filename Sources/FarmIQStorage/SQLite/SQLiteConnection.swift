@@ -1,0 +1,138 @@
+import CSQLite
+import FarmIQCore
+
+/// A thin wrapper of one `sqlite3` connection with a prepared-statement cache.
+///
+/// Not thread-safe: a connection is used by one thread at a time (the writer's single thread, or a
+/// reader checked out by one job), which is what `@unchecked Sendable` relies on. Opened with
+/// `SQLITE_OPEN_NOMUTEX` for that reason.
+final class SQLiteConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private var statements: [String: SQLiteStatement] = [:]
+    let path: String
+
+    /// Opens (and for the writer creates) the database file and applies the connection pragmas.
+    ///
+    /// `synchronous=FULL`: in WAL mode that is one fsync of the WAL per commit. The gateway acknowledges an
+    /// MQTT message only after its batch commits, so a commit must survive power loss (NORMAL may roll back the
+    /// last transactions after an OS crash). The fsync is paid once per batch of ~500 messages.
+    init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000) throws(EdgeError) {
+        self.path = path
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw EdgeError(.databaseUnavailable, "cannot open SQLite database at \(path): \(message)")
+        }
+        self.handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+        do {
+            if readOnly {
+                try execute("PRAGMA query_only = ON")
+                try execute("PRAGMA cache_size = -16384")
+            } else {
+                try execute("PRAGMA journal_mode = WAL")
+                try execute("PRAGMA synchronous = FULL")
+                try execute("PRAGMA journal_size_limit = 67108864")
+                try execute("PRAGMA cache_size = -65536")
+            }
+            try execute("PRAGMA temp_store = MEMORY")
+            try execute("PRAGMA foreign_keys = OFF")
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Finalizes the cached statements and closes the connection. Idempotent.
+    func close() {
+        statements.removeAll()
+        if let handle {
+            sqlite3_close_v2(handle)
+            self.handle = nil
+        }
+    }
+
+    /// Runs SQL without parameters (one or more statements).
+    func execute(_ sql: String) throws(EdgeError) {
+        guard let handle else { throw EdgeError(.databaseUnavailable, "SQLite connection is closed") }
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(message)
+            throw SQLiteConnection.error(code: rc, "\(text)")
+        }
+    }
+
+    /// A cached prepared statement, reset and with its bindings cleared.
+    func statement(_ sql: String) throws(EdgeError) -> SQLiteStatement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        guard let handle else { throw EdgeError(.databaseUnavailable, "SQLite connection is closed") }
+        var pointer: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
+        guard rc == SQLITE_OK, let pointer else {
+            throw error(rc, "cannot prepare statement")
+        }
+        let statement = SQLiteStatement(handle: pointer, connection: self)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` in a transaction (`BEGIN IMMEDIATE` for writes: the write lock is taken up front so the
+    /// transaction never fails halfway on a lock upgrade). Rolls back when `body` throws.
+    func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    var lastInsertRowID: Int64 {
+        handle.map { sqlite3_last_insert_rowid($0) } ?? 0
+    }
+
+    var changes: Int {
+        handle.map { Int(sqlite3_changes($0)) } ?? 0
+    }
+
+    /// An ``FarmIQCore/EdgeError`` for a failed call, with SQLite's message.
+    func error(_ code: Int32, _ context: String) -> EdgeError {
+        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "connection closed"
+        return SQLiteConnection.error(code: code, "\(context): \(message)")
+    }
+
+    // The extended codes are function-like macros that Swift does not import.
+    static let constraintPrimaryKey: Int32 = SQLITE_CONSTRAINT | (6 << 8)
+    static let constraintUnique: Int32 = SQLITE_CONSTRAINT | (8 << 8)
+
+    static func error(code: Int32, _ message: String) -> EdgeError {
+        let primary = code & 0xFF
+        let text = "SQLite error \(code): \(message)"
+        switch primary {
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN:
+            return EdgeError(.databaseUnavailable, text)
+        case SQLITE_FULL:
+            return EdgeError(.diskFull, text)
+        case SQLITE_CONSTRAINT where code == SQLiteConnection.constraintPrimaryKey || code == SQLiteConnection.constraintUnique:
+            return EdgeError(.writeConflict, text)
+        default:
+            return EdgeError(.databaseError, text)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import FarmIQCore
+
+/// ``IngressStore`` on SQLite.
+struct SQLiteIngressStore: IngressStore {
+    let backend: SQLiteBackend
+
+    func storeEvents(_ events: [DeviceEvent]) async throws -> IngestCounts {
+        guard !events.isEmpty else { return IngestCounts(inserted: 0, duplicates: 0) }
+        return try await backend.write { connection in
+            try connection.transaction {
+                let (unique, repeats) = BatchDeduplication.firstOccurrences(events) {
+                    MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
+                }
+                let exists = try connection.statement("SELECT 1 FROM device_events WHERE tenant_id = ? AND event_id = ?")
+                defer { exists.reset() }
+                let outbox = try connection.statement("""
+                    INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                let insert = try connection.statement("""
+                    INSERT INTO device_events (tenant_id, event_id, farm_id, barn_id, device_id, event_type, occurred_at, received_at, trace_id, payload, outbox_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let now = Timestamp.now().millisecondsSinceEpoch
+                var inserted = 0
+                for index in unique {
+                    let event = events[index]
+                    let address = event.address
+                    let header = event.header
+                    exists.reset()
+                    exists.bind(1, address.tenantID)
+                    exists.bind(2, header.eventID)
+                    if try exists.step() { continue }
+                    let outboxEvent = OutboxEvent(event)
+                    outbox.reset()
+                    outbox.bind(1, address.tenantID)
+                    outbox.bind(2, header.eventID)
+                    outbox.bind(3, header.eventType)
+                    outbox.bind(4, header.occurredAt.millisecondsSinceEpoch)
+                    outbox.bind(5, now)
+                    outbox.bind(6, outboxEvent.body)
+                    try outbox.run()
+                    insert.reset()
+                    insert.bind(1, address.tenantID)
+                    insert.bind(2, header.eventID)
+                    insert.bind(3, address.farmID)
+                    insert.bind(4, address.barnID)
+                    insert.bind(5, address.deviceID)
+                    insert.bind(6, header.eventType)
+                    insert.bind(7, header.occurredAt.millisecondsSinceEpoch)
+                    insert.bind(8, event.receivedAt.millisecondsSinceEpoch)
+                    insert.bind(9, header.traceID)
+                    insert.bind(10, JSONWriter.write(event.payload))
+                    insert.bind(11, connection.lastInsertRowID)
+                    try insert.run()
+                    inserted += 1
+                }
+                return IngestCounts(inserted: inserted, duplicates: repeats + unique.count - inserted)
+            }
+        }
+    }
+
+    func recordRejects(_ rejects: [IngestReject]) async throws {
+        guard !rejects.isEmpty else { return }
+        try await backend.write { connection in
+            try connection.transaction {
+                let insert = try connection.statement("""
+                    INSERT INTO ingest_rejects (received_at, topic, tenant_id, reason, detail, payload_size, payload_prefix)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for reject in rejects {
+                    insert.reset()
+                    insert.bind(1, reject.receivedAt.millisecondsSinceEpoch)
+                    insert.bind(2, reject.topic)
+                    insert.bind(3, reject.tenantID)
+                    insert.bind(4, reject.reason.rawValue)
+                    insert.bind(5, reject.detail)
+                    insert.bind(6, reject.payloadSize)
+                    insert.bind(7, blob: reject.payloadPrefix)
+                    try insert.run()
+                }
+            }
+        }
+    }
+
+    func rejects(tenantID: String?, limit: Int) async throws -> [StoredReject] {
+        let sql = """
+            SELECT id, received_at, topic, tenant_id, reason, detail, payload_size, payload_prefix FROM ingest_rejects
+            \(tenantID == nil ? "" : "WHERE tenant_id = ?2") ORDER BY id DESC LIMIT ?1
+            """
+        let limit = max(0, min(limit, 10_000))
+        return try await backend.read { connection in
+            let statement = try connection.statement(sql)
+            defer { statement.reset() }
+            statement.bind(1, limit)
+            if let tenantID { statement.bind(2, tenantID) }
+            var rows: [StoredReject] = []
+            while try statement.step() {
+                rows.append(StoredReject(
+                    id: statement.int64(0), receivedAt: Timestamp(millisecondsSinceEpoch: statement.int64(1)),
+                    topic: statement.string(2), tenantID: statement.optionalString(3), reason: statement.string(4),
+                    detail: statement.string(5), payloadSize: statement.int(6), payloadPrefix: statement.blob(7)))
+            }
+            return rows
+        }
+    }
+
+    func rejectCounts() async throws -> [String: Int] {
+        try await backend.read { connection in
+            let statement = try connection.statement("SELECT reason, count(*) FROM ingest_rejects GROUP BY reason")
+            defer { statement.reset() }
+            var counts: [String: Int] = [:]
+            while try statement.step() { counts[statement.string(0)] = statement.int(1) }
+            return counts
+        }
+    }
+}

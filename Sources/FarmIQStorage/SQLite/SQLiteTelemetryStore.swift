@@ -1,0 +1,219 @@
+import FarmIQCore
+
+/// ``TelemetryStore`` on SQLite: the batch is one `BEGIN IMMEDIATE` transaction on the writer connection,
+/// reusing the cached prepared statements for every row.
+struct SQLiteTelemetryStore: TelemetryStore {
+    let backend: SQLiteBackend
+
+    func ingest(_ messages: [TelemetryMessage]) async throws -> IngestCounts {
+        guard !messages.isEmpty else { return IngestCounts(inserted: 0, duplicates: 0) }
+        return try await backend.write { connection in
+            try connection.transaction {
+                try SQLiteTelemetryStore.ingest(messages, on: connection)
+            }
+        }
+    }
+
+    private static let existsSQL = "SELECT 1 FROM telemetry_raw WHERE tenant_id = ? AND event_id = ? AND idx = 0"
+    private static let outboxSQL = """
+        INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?)
+        """
+    private static let rawSQL = """
+        INSERT INTO telemetry_raw (tenant_id, event_id, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at, outbox_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let aggregateUpsertSQL = """
+        INSERT INTO telemetry_agg (tenant_id, farm_id, barn_id, device_id, metric, bucket_size, bucket_start,
+            count, sum, min, max, last_value, last_occurred_at, last_event_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (tenant_id, bucket_size, device_id, metric, bucket_start, farm_id, barn_id) DO UPDATE SET
+            count = telemetry_agg.count + excluded.count,
+            sum = telemetry_agg.sum + excluded.sum,
+            min = min(telemetry_agg.min, excluded.min),
+            max = max(telemetry_agg.max, excluded.max),
+            last_value = CASE WHEN (excluded.last_occurred_at, excluded.last_event_id) > (telemetry_agg.last_occurred_at, telemetry_agg.last_event_id)
+                THEN excluded.last_value ELSE telemetry_agg.last_value END,
+            last_event_id = CASE WHEN (excluded.last_occurred_at, excluded.last_event_id) > (telemetry_agg.last_occurred_at, telemetry_agg.last_event_id)
+                THEN excluded.last_event_id ELSE telemetry_agg.last_event_id END,
+            last_occurred_at = max(telemetry_agg.last_occurred_at, excluded.last_occurred_at)
+        """
+
+    private static func ingest(_ messages: [TelemetryMessage], on connection: SQLiteConnection) throws -> IngestCounts {
+        let (unique, repeats) = BatchDeduplication.firstOccurrences(messages) {
+            MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
+        }
+        let exists = try connection.statement(existsSQL)
+        let outbox = try connection.statement(outboxSQL)
+        let raw = try connection.statement(rawSQL)
+        let now = Timestamp.now().millisecondsSinceEpoch
+        var accumulator = AggregateAccumulator()
+        var inserted = 0
+        for index in unique {
+            let message = messages[index]
+            let address = message.address
+            let header = message.header
+            exists.reset()
+            exists.bind(1, address.tenantID)
+            exists.bind(2, header.eventID)
+            if try exists.step() { continue }
+
+            let event = OutboxEvent(message)
+            outbox.reset()
+            outbox.bind(1, address.tenantID)
+            outbox.bind(2, header.eventID)
+            outbox.bind(3, header.eventType)
+            outbox.bind(4, header.occurredAt.millisecondsSinceEpoch)
+            outbox.bind(5, now)
+            outbox.bind(6, event.body)
+            try outbox.run()
+            let outboxID = connection.lastInsertRowID
+
+            for (readingIndex, reading) in message.readings.enumerated() {
+                raw.reset()
+                raw.bind(1, address.tenantID)
+                raw.bind(2, header.eventID)
+                raw.bind(3, readingIndex)
+                raw.bind(4, address.farmID)
+                raw.bind(5, address.barnID)
+                raw.bind(6, address.deviceID)
+                raw.bind(7, reading.metric)
+                raw.bind(8, reading.value)
+                raw.bind(9, reading.unit)
+                raw.bind(10, header.occurredAt.millisecondsSinceEpoch)
+                raw.bind(11, message.receivedAt.millisecondsSinceEpoch)
+                raw.bind(12, outboxID)
+                try raw.run()
+            }
+            accumulator.add(message)
+            inserted += 1
+        }
+        exists.reset()
+        let upsert = try connection.statement(aggregateUpsertSQL)
+        for (key, delta) in accumulator.deltas {
+            upsert.reset()
+            upsert.bind(1, key.tenantID)
+            upsert.bind(2, key.farmID)
+            upsert.bind(3, key.barnID)
+            upsert.bind(4, key.deviceID)
+            upsert.bind(5, key.metric)
+            upsert.bind(6, key.bucketSeconds)
+            upsert.bind(7, key.bucketStart)
+            upsert.bind(8, delta.count)
+            upsert.bind(9, delta.sum)
+            upsert.bind(10, delta.min)
+            upsert.bind(11, delta.max)
+            upsert.bind(12, delta.lastValue)
+            upsert.bind(13, delta.lastOccurredAt)
+            upsert.bind(14, delta.lastEventID)
+            try upsert.run()
+        }
+        return IngestCounts(inserted: inserted, duplicates: repeats + (unique.count - inserted))
+    }
+
+    func rawReadings(_ query: RawReadingQuery) async throws -> [RawReading] {
+        var sql = """
+            SELECT tenant_id, event_id, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at
+            FROM telemetry_raw WHERE tenant_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3
+            """
+        if query.deviceID != nil { sql += " AND device_id = ?4" }
+        if query.metric != nil { sql += " AND metric = ?5" }
+        sql += " ORDER BY occurred_at, event_id, idx LIMIT ?6"
+        return try await backend.read { [sql] connection in
+            let statement = try connection.statement(sql)
+            defer { statement.reset() }
+            statement.bind(1, query.tenantID)
+            statement.bind(2, query.from.millisecondsSinceEpoch)
+            statement.bind(3, query.to.millisecondsSinceEpoch)
+            if let deviceID = query.deviceID { statement.bind(4, deviceID) }
+            if let metric = query.metric { statement.bind(5, metric) }
+            statement.bind(6, query.effectiveLimit)
+            var rows: [RawReading] = []
+            while try statement.step() {
+                rows.append(RawReading(
+                    tenantID: statement.string(0), eventID: statement.string(1), index: statement.int(2),
+                    farmID: statement.string(3), barnID: statement.string(4), deviceID: statement.string(5),
+                    metric: statement.string(6), value: statement.double(7), unit: statement.optionalString(8),
+                    occurredAt: Timestamp(millisecondsSinceEpoch: statement.int64(9)),
+                    receivedAt: Timestamp(millisecondsSinceEpoch: statement.int64(10))))
+            }
+            return rows
+        }
+    }
+
+    func aggregates(_ query: AggregateQuery) async throws -> [AggregateBucket] {
+        var sql = """
+            SELECT tenant_id, farm_id, barn_id, device_id, metric, bucket_size, bucket_start,
+                count, sum, min, max, last_value, last_occurred_at
+            FROM telemetry_agg WHERE tenant_id = ?1 AND bucket_size = ?2 AND bucket_start >= ?3 AND bucket_start < ?4
+            """
+        if query.deviceID != nil { sql += " AND device_id = ?5" }
+        if query.metric != nil { sql += " AND metric = ?6" }
+        sql += " ORDER BY device_id, metric, bucket_start, farm_id, barn_id LIMIT ?7"
+        return try await backend.read { [sql] connection in
+            let statement = try connection.statement(sql)
+            defer { statement.reset() }
+            statement.bind(1, query.tenantID)
+            statement.bind(2, query.bucket.seconds)
+            statement.bind(3, query.from.millisecondsSinceEpoch)
+            statement.bind(4, query.to.millisecondsSinceEpoch)
+            if let deviceID = query.deviceID { statement.bind(5, deviceID) }
+            if let metric = query.metric { statement.bind(6, metric) }
+            statement.bind(7, query.effectiveLimit)
+            var rows: [AggregateBucket] = []
+            while try statement.step() {
+                rows.append(AggregateBucket(
+                    tenantID: statement.string(0), farmID: statement.string(1), barnID: statement.string(2),
+                    deviceID: statement.string(3), metric: statement.string(4),
+                    bucket: AggregateBucketSize(seconds: statement.int(5)) ?? query.bucket,
+                    bucketStart: Timestamp(millisecondsSinceEpoch: statement.int64(6)),
+                    count: statement.int(7), sum: statement.double(8), min: statement.double(9), max: statement.double(10),
+                    last: statement.double(11), lastOccurredAt: Timestamp(millisecondsSinceEpoch: statement.int64(12))))
+            }
+            return rows
+        }
+    }
+
+    func latest(tenantID: String, deviceID: String?, metric: String?) async throws -> [LatestReading] {
+        // SQLite returns the bare columns of the row holding MAX(bucket_start) of each group.
+        var sql = """
+            SELECT farm_id, barn_id, device_id, metric, MAX(bucket_start), last_value, last_occurred_at
+            FROM telemetry_agg WHERE tenant_id = ?1 AND bucket_size = 3600
+            """
+        if deviceID != nil { sql += " AND device_id = ?2" }
+        if metric != nil { sql += " AND metric = ?3" }
+        sql += " GROUP BY device_id, metric, farm_id, barn_id ORDER BY device_id, metric, farm_id, barn_id"
+        return try await backend.read { [sql] connection in
+            let statement = try connection.statement(sql)
+            defer { statement.reset() }
+            statement.bind(1, tenantID)
+            if let deviceID { statement.bind(2, deviceID) }
+            if let metric { statement.bind(3, metric) }
+            var rows: [LatestReading] = []
+            while try statement.step() {
+                rows.append(LatestReading(
+                    tenantID: tenantID, farmID: statement.string(0), barnID: statement.string(1), deviceID: statement.string(2),
+                    metric: statement.string(3), value: statement.double(5),
+                    occurredAt: Timestamp(millisecondsSinceEpoch: statement.int64(6))))
+            }
+            return rows
+        }
+    }
+
+    func deleteSyncedRaw(olderThan cutoff: Timestamp, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        return try await backend.write { connection in
+            try connection.transaction {
+                let statement = try connection.statement("""
+                    DELETE FROM telemetry_raw WHERE rowid IN (
+                        SELECT r.rowid FROM telemetry_raw r LEFT JOIN sync_outbox o ON o.id = r.outbox_id
+                        WHERE r.received_at < ?1 AND (o.id IS NULL OR o.status = 1)
+                        LIMIT ?2)
+                    """)
+                statement.bind(1, cutoff.millisecondsSinceEpoch)
+                statement.bind(2, limit)
+                try statement.run()
+                return connection.changes
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import FarmIQCore
+
+/// `telemetry_raw`, `telemetry_agg` and their `sync_outbox` rows.
+public protocol TelemetryStore: Sendable {
+    /// Stores a batch in one transaction: one `telemetry_raw` row per reading, the 1-minute and 1-hour
+    /// `telemetry_agg` upserts, one `sync_outbox` row per newly accepted message.
+    ///
+    /// Idempotent on `(tenant_id, event_id)`: a message already stored, or repeated in the batch, is counted
+    /// as a duplicate and neither stored, aggregated nor queued again. When another writer stores the same
+    /// message at the same moment, the batch is retried internally; if it still conflicts the call throws
+    /// ``FarmIQCore/EdgeError`` with code ``FarmIQCore/EdgeError/Code/writeConflict`` and the caller retries it.
+    func ingest(_ messages: [TelemetryMessage]) async throws -> IngestCounts
+
+    func rawReadings(_ query: RawReadingQuery) async throws -> [RawReading]
+
+    func aggregates(_ query: AggregateQuery) async throws -> [AggregateBucket]
+
+    /// The latest value per (device, metric) of a tenant, from the 1-hour roll-ups.
+    func latest(tenantID: String, deviceID: String?, metric: String?) async throws -> [LatestReading]
+
+    /// Retention: deletes at most `limit` raw rows with `received_at < olderThan` whose message is no
+    /// longer pending or dead-lettered in `sync_outbox`. Returns the number deleted.
+    func deleteSyncedRaw(olderThan: Timestamp, limit: Int) async throws -> Int
+}

@@ -1,0 +1,45 @@
+import FarmIQCore
+import FarmIQStorage
+import Logging
+import ServiceLifecycle
+
+/// Deletes raw readings older than the retention period, but only those already synced to the
+/// cloud: a farm offline for longer than the retention keeps its unsent data.
+public struct RetentionService: Service {
+    let store: any TelemetryStore
+    let retention: Duration
+    let interval: Duration
+    let logger: Logger
+
+    public init(store: any TelemetryStore, retentionDays: Int, interval: Duration = .seconds(600), logger: Logger) {
+        self.store = store
+        self.retention = .seconds(retentionDays * 86_400)
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await sweep()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// One pass: deletes in chunks so a large backlog never holds a long write lock.
+    public func sweep() async {
+        let cutoff = Timestamp.now().adding(milliseconds: -Int64(retention.components.seconds) * 1000)
+        var total = 0
+        do {
+            while true {
+                let deleted = try await store.deleteSyncedRaw(olderThan: cutoff, limit: 5000)
+                total += deleted
+                if deleted < 5000 || Task.isShuttingDownGracefully { break }
+            }
+            if total > 0 {
+                logger.info("retention deleted synced raw readings", metadata: ["rows": "\(total)", "cutoff": "\(cutoff)"])
+            }
+        } catch {
+            logger.warning("retention sweep failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

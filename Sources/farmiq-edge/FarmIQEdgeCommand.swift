@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct FarmIQEdgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "farmiq-edge",
+        abstract: "FarmIQ Edge: barn telemetry ingest, local storage and sync, next to the barns.",
+        subcommands: [
+            AllInOneCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self,
+            MigrateCommand.self, StatusCommand.self,
+        ])
+}

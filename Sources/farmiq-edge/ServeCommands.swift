@@ -1,0 +1,131 @@
+import ArgumentParser
+import FarmIQCore
+import Foundation
+import FarmIQApp
+
+struct AllInOneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all-in-one", abstract: "Run every service in one process on one HTTP port (embedded default).")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = options.resolve()
+        let logger = options.bootstrapLogging(configuration)
+        try await EdgeProcess(mode: .allInOne, configuration: configuration, logger: logger).run()
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run one service (cluster mode: one process per service).")
+
+    @Argument(help: "ingress-gateway or telemetry-timeseries") var service: String
+    @OptionGroup var options: ConfigurationOptions
+
+    func validate() throws {
+        guard let mode = EdgeMode(rawValue: service), mode != .allInOne else {
+            throw ValidationError("service must be ingress-gateway or telemetry-timeseries")
+        }
+    }
+
+    func run() async throws {
+        let configuration = options.resolve()
+        let logger = options.bootstrapLogging(configuration, label: "farmiq-\(service)")
+        try await EdgeProcess(mode: EdgeMode(rawValue: service)!, configuration: configuration, logger: logger).run()
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply the database migrations and exit.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = options.resolve()
+        let logger = options.bootstrapLogging(configuration)
+        try await EdgeTools.migrate(configuration: configuration, logger: logger)
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Print ingest and sync status for a technician.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = options.resolve()
+        var logger = options.bootstrapLogging(configuration)
+        logger.logLevel = .warning
+        print(try await EdgeTools.status(configuration: configuration, logger: logger))
+    }
+}
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Publish realistic barn telemetry from N simulated devices.")
+
+    @Option(help: "number of devices") var devices: Int = 10
+    @Option(help: "messages per second per device") var rate: Double = 1
+    @Option(help: "stop after this many messages in all") var count: Int?
+    @Option var tenant: String = "demo"
+    @Option var farm: String = "farm-1"
+    @Option(help: "devices are spread over this many barns") var barns: Int = 3
+    @Option(help: "MQTT password of the simulated devices") var password: String?
+    @OptionGroup var options: ConfigurationOptions
+
+    func validate() throws {
+        guard Identifier.isValidName(tenant), Identifier.isValidName(farm) else {
+            throw ValidationError("--tenant and --farm must be 1-64 chars of [A-Za-z0-9_-]")
+        }
+        guard (1...10_000).contains(devices) else { throw ValidationError("--devices must be 1-10000") }
+        guard rate > 0, rate <= 10_000 else { throw ValidationError("--rate must be in (0, 10000]") }
+        guard (1...64).contains(barns) else { throw ValidationError("--barns must be 1-64") }
+    }
+
+    func run() async throws {
+        let configuration = options.resolve()
+        let logger = options.bootstrapLogging(configuration, label: "farmiq-simulator")
+        let simulator = BarnSimulator(
+            configuration: .init(
+                mqttURL: configuration.mqttURL, password: password, tenantID: tenant, farmID: farm, barns: barns,
+                devices: devices, rate: rate, totalMessages: count),
+            logger: logger)
+        try await simulator.run()
+    }
+}
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self])
+}
+
+struct BenchIngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest", abstract: "QoS 1 telemetry through Mosquitto: broker ceiling vs committed by the gateway.")
+
+    @Option(help: "messages to publish") var messages: Int = 100_000
+    @Option(help: "readings per message") var readings: Int = 3
+    @Option(help: "QoS 1 publishes in flight") var window: Int = 1000
+    @Option(help: "HTTP port of the child all-in-one") var httpPort: Int = 18_080
+    @OptionGroup var options: ConfigurationOptions
+
+    func validate() throws {
+        guard (1...10_000_000).contains(messages) else { throw ValidationError("--messages must be 1-10000000") }
+        guard (1...100).contains(readings) else { throw ValidationError("--readings must be 1-100") }
+        guard (1...65_535).contains(window) else { throw ValidationError("--window must be 1-65535") }
+    }
+
+    func run() async throws {
+        let configuration = options.resolve()
+        var logger = options.bootstrapLogging(configuration, label: "farmiq-bench")
+        logger.logLevel = .warning
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let benchmark = IngestBenchmark(
+            configuration: .init(
+                messages: messages, readingsPerMessage: readings, window: window, mqttURL: configuration.mqttURL,
+                databaseURL: options.databaseURL ?? ProcessInfo.processInfo.environment["FARMIQ_DATABASE_URL"] ?? "sqlite:///tmp/farmiq-bench.sqlite",
+                httpPort: httpPort, executable: executable),
+            logger: logger)
+        print(try await benchmark.run())
+    }
+}

@@ -1,1 +1,0 @@
-print("farmiq-edge")

@@ -1,0 +1,54 @@
+import FarmIQApp
+import FarmIQCore
+import FarmIQStorage
+import Foundation
+import Testing
+
+/// Tests that restart shared services (PostgreSQL, Mosquitto). They run only when
+/// FARMIQ_TEST_DISRUPTIVE=1, which scripts/test sets in a second pass with nothing else running.
+@Suite("Service restarts", .serialized, .enabled(if: ProcessInfo.processInfo.environment["FARMIQ_TEST_DISRUPTIVE"] == "1"))
+struct DisruptiveTests {
+    @Test("PostgreSQL restart mid-stream: the gateway waits and resumes; nothing is acknowledged before commit")
+    func postgresRestart() async throws {
+        let control = try #require(TestEnvironment.pgControl, "FARMIQ_TEST_PG_CTL not set")
+        let run = try await StreamRun(engine: .postgres)
+        let child = try run.startChild()
+        try await HTTP.waitUntilReady(child.baseURL)
+        let publishing = run.startPublishing()
+        try await run.waitForAcks(atLeast: CrashTests.messageCount / 3)
+        try shell("\(control) restart")
+        let acked = try await publishing.value
+        #expect(acked == CrashTests.messageCount)
+        try await run.expectAllStoredOnce(via: child)
+        child.terminate()
+        child.process.waitUntilExit()
+    }
+
+    @Test("Mosquitto restart mid-stream: the session resumes and queued messages arrive")
+    func brokerRestart() async throws {
+        let configuration = try #require(ProcessInfo.processInfo.environment["FARMIQ_TEST_MOSQUITTO_CONF"], "FARMIQ_TEST_MOSQUITTO_CONF not set")
+        let run = try await StreamRun(engine: .sqlite)
+        let child = try run.startChild()
+        try await HTTP.waitUntilReady(child.baseURL)
+        let publishing = run.startPublishing()
+        try await run.waitForAcks(atLeast: CrashTests.messageCount / 3)
+        // A clean broker restart (SIGTERM saves its persistence file), as an operator or k8s does.
+        try shell("pkill -TERM -x mosquitto; for i in $(seq 1 100); do pgrep -x mosquitto >/dev/null || break; sleep 0.1; done; mosquitto -c '\(configuration)' -d")
+        let acked = try await publishing.value
+        #expect(acked == CrashTests.messageCount)
+        try await run.expectAllStoredOnce(via: child)
+        child.terminate()
+        child.process.waitUntilExit()
+    }
+}
+
+func shell(_ command: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw EdgeError(.internalError, "command failed (\(process.terminationStatus)): \(command)")
+    }
+}
