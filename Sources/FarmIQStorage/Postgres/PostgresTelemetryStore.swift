@@ -232,4 +232,15 @@ struct PostgresTelemetryStore: TelemetryStore {
         }
         return 0
     }
+
+    func messageCount(tenantID: String) async throws -> Int {
+        let rows = try await backend.query(
+            "SELECT count(*) FROM telemetry_raw WHERE tenant_id = \(tenantID) AND idx = 0", "count messages")
+        do {
+            for try await count in rows.decode(Int64.self) { return Int(count) }
+        } catch {
+            throw PostgresErrors.map(error, "count messages")
+        }
+        return 0
+    }
 }

@@ -216,4 +216,13 @@ struct SQLiteTelemetryStore: TelemetryStore {
             }
         }
     }
+
+    func messageCount(tenantID: String) async throws -> Int {
+        try await backend.read { connection in
+            let statement = try connection.statement("SELECT count(*) FROM telemetry_raw WHERE tenant_id = ?1 AND idx = 0")
+            defer { statement.reset() }
+            statement.bind(1, tenantID)
+            return try statement.step() ? statement.int(0) : 0
+        }
+    }
 }

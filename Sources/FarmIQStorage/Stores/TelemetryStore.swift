@@ -21,4 +21,8 @@ public protocol TelemetryStore: Sendable {
     /// Retention: deletes at most `limit` raw rows with `received_at < olderThan` whose message is no
     /// longer pending or dead-lettered in `sync_outbox`. Returns the number deleted.
     func deleteSyncedRaw(olderThan: Timestamp, limit: Int) async throws -> Int
+
+    /// Distinct messages (event ids) of the tenant in `telemetry_raw`: what operators and the
+    /// crash tests check against what devices sent.
+    func messageCount(tenantID: String) async throws -> Int
 }
