@@ -68,7 +68,8 @@ public struct EdgeProcess: Sendable {
                 }
                 let mqtt = MQTTClient(configuration: try mqttConfiguration(), logger: logger)
                 let gateway = IngressGateway(
-                    configuration: IngressGatewayConfiguration(shareGroup: configuration.mqttShareGroup, batchSize: configuration.ingestBatchSize),
+                    configuration: IngressGatewayConfiguration(
+                        shareGroup: configuration.mqttShareGroup, tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize),
                     mqtt: mqtt, telemetry: sink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
                 services.append(contentsOf: [mqtt, gateway] as [any Service])
                 checks.append(.init(name: "mqtt_subscription") { gateway.isReady })

@@ -4,6 +4,8 @@ import FarmIQCore
 public struct IngressGatewayConfiguration: Sendable {
     /// Shared-subscription group; replicas in one group split the messages between them.
     public var shareGroup: String
+    /// The tenant whose device topics are subscribed to; `+` (default) for every tenant.
+    public var tenant: String
     /// Most messages committed in one batch.
     public var batchSize: Int
     /// Backoff between commit attempts while the database (or telemetry service) is unavailable.
@@ -13,20 +15,22 @@ public struct IngressGatewayConfiguration: Sendable {
 
     public init(
         shareGroup: String = "farmiq-ingress",
+        tenant: String = "+",
         batchSize: Int = 500,
         retryBase: Duration = .milliseconds(100),
         retryCap: Duration = .seconds(5),
         validator: EnvelopeValidator = EnvelopeValidator()
     ) {
         self.shareGroup = shareGroup
+        self.tenant = tenant
         self.batchSize = batchSize
         self.retryBase = retryBase
         self.retryCap = retryCap
         self.validator = validator
     }
 
-    /// `$share/{group}/farmiq/v1/+/+/+/+/telemetry` and `…/event`.
+    /// `$share/{group}/farmiq/v1/{tenant or +}/+/+/+/telemetry` and `…/event`.
     public var topicFilters: [String] {
-        ["telemetry", "event"].map { "$share/\(shareGroup)/farmiq/v1/+/+/+/+/\($0)" }
+        ["telemetry", "event"].map { "$share/\(shareGroup)/farmiq/v1/\(tenant)/+/+/+/\($0)" }
     }
 }

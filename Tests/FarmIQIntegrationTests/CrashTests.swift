@@ -71,6 +71,7 @@ struct StreamRun: Sendable {
         settings = [
             "FARMIQ_MQTT_CLIENT_ID": TestEnvironment.uniqueName("crash-gw"),
             "FARMIQ_MQTT_SHARE_GROUP": TestEnvironment.uniqueName("crash"),
+            "FARMIQ_INGEST_TENANT": tenant,
         ]
         publisher = try await TestPublisher()
     }

@@ -11,9 +11,9 @@ struct HostileInputTests {
     @Test("every kind of bad message is recorded, counted and does not stop ingest", arguments: DatabaseEngine.allCases)
     func rejectsRecorded(engine: DatabaseEngine) async throws {
         let databaseURL = try await TestEnvironment.freshDatabaseURL(engine)
-        let edge = try await InProcessEdge.start(databaseURL: databaseURL)
-        let publisher = try await TestPublisher()
         let tenant = TestEnvironment.uniqueName("h")
+        let edge = try await InProcessEdge.start(databaseURL: databaseURL, settings: ["FARMIQ_INGEST_TENANT": tenant])
+        let publisher = try await TestPublisher()
         let topic = Envelopes.topic(tenant: tenant)
         let readings101 = (0..<101).map { ("temperature", Double($0)) }
         let cases: [(topic: String, payload: String, reason: RejectReason)] = [

@@ -15,6 +15,8 @@ public struct EdgeConfiguration: Sendable {
     public var mqttCAFile: String?
     public var mqttClientID: String
     public var mqttShareGroup: String
+    /// The tenant whose topics the gateway subscribes to, or `+` for every tenant.
+    public var ingestTenant: String
     public var mqttReceiveMaximum: Int
     public var httpHost: String
     public var httpPort: Int
@@ -63,6 +65,10 @@ public struct EdgeConfiguration: Sendable {
         mqttShareGroup = value(.mqttShareGroup) ?? "farmiq-ingress"
         guard Identifier.isValidName(mqttShareGroup) else {
             throw EdgeError(.invalidConfiguration, "FARMIQ_MQTT_SHARE_GROUP must be 1-64 chars of [A-Za-z0-9_-]")
+        }
+        ingestTenant = value(.ingestTenant) ?? "+"
+        guard ingestTenant == "+" || Identifier.isValidName(ingestTenant) else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_INGEST_TENANT must be + or 1-64 chars of [A-Za-z0-9_-]")
         }
         mqttReceiveMaximum = try integer(.mqttReceiveMaximum, 1...65535)
         httpHost = value(.httpHost) ?? "127.0.0.1"
