@@ -21,7 +21,12 @@ public struct RetentionService: Service {
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await sweep()
-            try? await Task.sleep(for: interval)
+            // Ends the wait at once on graceful shutdown (SIGTERM) as well as on cancellation.
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            } catch {
+                return
+            }
         }
     }
 

@@ -60,7 +60,7 @@ final class ChildEdge: @unchecked Sendable {
         environment["FARMIQ_DATABASE_URL"] = databaseURL
         environment["FARMIQ_MQTT_URL"] = TestEnvironment.mqttURL
         environment["FARMIQ_HTTP_PORT"] = "\(port)"
-        environment["FARMIQ_LOG_LEVEL"] = "warning"
+        environment["FARMIQ_LOG_LEVEL"] = "info"
         environment["FARMIQ_MEDIA_ROOT"] = FileManager.default.temporaryDirectory.path
         environment.merge(settings) { $1 }
         self.environment = environment
@@ -75,7 +75,11 @@ final class ChildEdge: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: TestEnvironment.edgeBinary)
         process.arguments = arguments
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
+        // Each child's JSON log goes to a file named in the test output, for diagnosis.
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("farmiq-child") + ".log").path
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
+        print("child log: \(logPath)")
         return process
     }
 
@@ -88,6 +92,19 @@ final class ChildEdge: @unchecked Sendable {
 
     func terminate() {
         kill(process.processIdentifier, SIGTERM)
+    }
+
+    /// SIGTERM, then SIGKILL if the child has not exited within `grace`. Returns whether it exited in time.
+    @discardableResult
+    func stop(grace: Duration = .seconds(30)) async -> Bool {
+        terminate()
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard process.isRunning else { return true }
+        kill9()
+        return false
     }
 
     /// A new child with the same settings (the restart after a crash).

@@ -211,8 +211,12 @@ struct StorageContractTests {
             #expect(stats.oldestPendingAgeSeconds >= 9.5 && stats.oldestPendingAgeSeconds < 30)
 
             try await db.execute(unsafeSQL: "UPDATE sync_outbox SET created_at = created_at - 60000 WHERE id = (SELECT min(id) FROM sync_outbox)")
-            try await db.execute(unsafeSQL: "UPDATE sync_outbox SET status = 2 WHERE id = (SELECT max(id) FROM sync_outbox)")
-            try await db.execute(unsafeSQL: "UPDATE sync_outbox SET status = 1 WHERE id = (SELECT max(id) - 1 FROM sync_outbox)")
+            // Deliver the first two (one rejected by the cloud): pending 4, one dead letter, the oldest pending is the third.
+            let lease = try #require(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "t", durationMilliseconds: 60_000))
+            let rows = try await db.readFinal(after: lease.cursor, limit: 2, count: 2)
+            #expect(try await db.outbox.commit(OutboxDelivery(
+                owner: "t", through: rows[1].position, rejections: [OutboxRejection(row: rows[1], reason: "bad")], tenants: ["tenant-a"])))
+            try await db.execute(unsafeSQL: "UPDATE sync_outbox SET created_at = created_at - 60000 WHERE id = (SELECT min(id) + 2 FROM sync_outbox)")
             let after = try await db.outbox.stats(now: later)
             #expect(after.pending == 4)
             #expect(after.deadLetter == 1)
@@ -229,11 +233,19 @@ struct StorageContractTests {
             let dead = Fixtures.telemetry(at: 0, readings: [("temperature", 4)], receivedAt: old)
             let deliveredRecent = Fixtures.telemetry(at: 0, readings: [("temperature", 5)])
             _ = try await db.telemetry.ingest([delivered, pending, dead, deliveredRecent])
-            for message in [delivered, deliveredRecent] {
-                try await db.execute(unsafeSQL: "UPDATE sync_outbox SET status = 1 WHERE event_id = '\(message.header.eventID)'")
-            }
-            try await db.execute(unsafeSQL: "UPDATE sync_outbox SET status = 2 WHERE event_id = '\(dead.header.eventID)'")
-
+            // Deliver all four (`dead` rejected and parked), then re-queue `pending` below.
+            try await db.execute(unsafeSQL: "UPDATE sync_outbox SET created_at = 0")
+            let lease = try #require(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "t", durationMilliseconds: 60_000))
+            let rows = try await db.readFinal(after: lease.cursor, limit: 10, count: 4)
+            #expect(rows.map(\.eventID) == [delivered, pending, dead, deliveredRecent].map(\.header.eventID))
+            let deadRow = try #require(rows.first { $0.eventID == dead.header.eventID })
+            #expect(try await db.outbox.commit(OutboxDelivery(
+                owner: "t", through: rows[3].position, rejections: [OutboxRejection(row: deadRow, reason: "bad")], tenants: ["tenant-a"])))
+            // `pending` is made undelivered again: a new outbox row after the cursor (as a retried dead letter would be).
+            try await db.execute(unsafeSQL: "INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body) SELECT tenant_id, event_id, event_type, occurred_at, created_at, body FROM sync_outbox WHERE event_id = '\(pending.header.eventID)'")
+            try await db.execute(unsafeSQL: "UPDATE telemetry_raw SET outbox_id = (SELECT max(id) FROM sync_outbox) WHERE event_id = '\(pending.header.eventID)'")
+            // Purging delivered outbox rows does not make undelivered or parked readings deletable.
+            #expect(try await db.outbox.purgeDelivered(stream: OutboxStream.cloud, olderThan: .now(), chunkSize: 2) == 4)
             let cutoff = Timestamp(millisecondsSinceEpoch: Fixtures.baseTime - 3_600_000)
             #expect(try await db.telemetry.deleteSyncedRaw(olderThan: cutoff, limit: 1) == 1)
             #expect(try await db.telemetry.deleteSyncedRaw(olderThan: cutoff, limit: 100) == 1)

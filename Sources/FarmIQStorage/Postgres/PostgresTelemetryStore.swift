@@ -216,9 +216,11 @@ struct PostgresTelemetryStore: TelemetryStore {
     func deleteSyncedRaw(olderThan cutoff: Timestamp, limit: Int) async throws -> Int {
         guard limit > 0 else { return 0 }
         let rows = try await backend.query("""
-            WITH doomed AS (
-                SELECT r.ctid FROM telemetry_raw r LEFT JOIN sync_outbox o ON o.id = r.outbox_id
-                WHERE r.received_at < \(cutoff.millisecondsSinceEpoch) AND (o.id IS NULL OR o.status = 1)
+            WITH c AS (SELECT txid, last_id FROM sync_cursor WHERE stream = 'cloud'), doomed AS (
+                SELECT r.ctid FROM telemetry_raw r CROSS JOIN c LEFT JOIN sync_outbox o ON o.id = r.outbox_id
+                WHERE r.received_at < \(cutoff.millisecondsSinceEpoch)
+                  AND (o.id IS NULL OR (o.txid, o.id) <= (c.txid, c.last_id))
+                  AND NOT EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.outbox_id = r.outbox_id)
                 LIMIT \(limit)
             ), deleted AS (
                 DELETE FROM telemetry_raw WHERE ctid IN (SELECT ctid FROM doomed) RETURNING 1

@@ -205,8 +205,10 @@ struct SQLiteTelemetryStore: TelemetryStore {
             try connection.transaction {
                 let statement = try connection.statement("""
                     DELETE FROM telemetry_raw WHERE rowid IN (
-                        SELECT r.rowid FROM telemetry_raw r LEFT JOIN sync_outbox o ON o.id = r.outbox_id
-                        WHERE r.received_at < ?1 AND (o.id IS NULL OR o.status = 1)
+                        SELECT r.rowid FROM telemetry_raw r
+                        WHERE r.received_at < ?1
+                          AND (r.outbox_id IS NULL OR r.outbox_id <= (SELECT last_id FROM sync_cursor WHERE stream = 'cloud'))
+                          AND NOT EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.outbox_id = r.outbox_id)
                         LIMIT ?2)
                     """)
                 statement.bind(1, cutoff.millisecondsSinceEpoch)

@@ -1,0 +1,78 @@
+import Foundation
+import Prometheus
+
+/// The forwarder's metrics (`contracts.md` §6 plus batch latency, send rate and state).
+final class SyncMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    let batchLatency: ValueHistogram
+    let accepted: Counter
+    let duplicates: Counter
+    let rejected: Counter
+    let retried: Counter
+    let authFailure: Gauge
+    private let stateGauges: [String: Gauge]
+    private let tenants = NSLockedValue<[String: Gauge]>([:])
+
+    static let states = ["paused", "standby", "idle", "sending", "backoff", "unauthorized", "error"]
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        batchLatency = registry.makeValueHistogram(
+            descriptor: MetricNameDescriptor(metricName: "farmiq_sync_batch_duration_seconds", unitName: "",
+                                             helpText: "Time of one POST of a batch to the cloud"),
+            buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
+        func events(_ result: String) -> Counter {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(metricName: "farmiq_sync_events_sent_total", unitName: "",
+                                                 helpText: "Events sent to the cloud, by result"),
+                labels: [("result", result)])
+        }
+        accepted = events("accepted")
+        duplicates = events("duplicate")
+        rejected = events("rejected")
+        retried = events("retried")
+        authFailure = registry.makeGauge(
+            descriptor: MetricNameDescriptor(metricName: "farmiq_sync_auth_failure", unitName: "",
+                                             helpText: "1 while the cloud refuses the edge's credentials (401/403)"))
+        var gauges: [String: Gauge] = [:]
+        for state in SyncMetrics.states {
+            gauges[state] = registry.makeGauge(
+                descriptor: MetricNameDescriptor(metricName: "farmiq_sync_state", unitName: "",
+                                                 helpText: "What the sync forwarder is doing (1 for the current state)"),
+                labels: [("state", state)])
+        }
+        stateGauges = gauges
+    }
+
+    func setState(_ state: String) {
+        for (name, gauge) in stateGauges { gauge.set(name == state ? 1.0 : 0.0) }
+        authFailure.set(state == "unauthorized" ? 1.0 : 0.0)
+    }
+
+    func lastSuccess(tenant: String, at seconds: Double) {
+        let gauge = tenants.withLock { gauges in
+            if let gauge = gauges[tenant] { return gauge }
+            let gauge = registry.makeGauge(
+                descriptor: MetricNameDescriptor(metricName: "farmiq_sync_last_success_timestamp_seconds", unitName: "",
+                                                 helpText: "Unix time of the last successful cloud call, per tenant"),
+                labels: [("tenant_id", tenant)])
+            gauges[tenant] = gauge
+            return gauge
+        }
+        gauge.set(seconds)
+    }
+}
+
+/// A value behind an `NSLock`.
+final class NSLockedValue<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

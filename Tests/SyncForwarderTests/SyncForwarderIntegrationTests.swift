@@ -1,0 +1,195 @@
+import AsyncHTTPClient
+import FarmIQCore
+import Foundation
+import Logging
+import Prometheus
+import Testing
+@testable import FarmIQStorage
+@testable import SyncForwarder
+
+/// The forwarder against a real HTTP server (``FakeCloud``) and the real databases.
+@Suite("Sync forwarder integration")
+struct SyncForwarderIntegrationTests {
+    static func configuration(_ url: String, owner: String = "test-owner", lease: Duration = .seconds(5), release: Bool = true) -> SyncForwarderConfiguration {
+        SyncForwarderConfiguration(
+            cloudURL: url, token: "edge-token", edgeID: "edge-test", ownerID: owner, batchSize: 1000, batchesInFlight: 4,
+            requestTimeout: .seconds(5), backoffBase: .milliseconds(50), backoffCap: .milliseconds(500),
+            unauthorizedRetryInterval: .seconds(1), leaseDuration: lease, leaseRenewInterval: lease / 3,
+            pollInterval: .milliseconds(50), releaseLeaseOnStop: release)
+    }
+
+    /// Runs a forwarder beside `body`; cancels it afterwards.
+    static func withForwarder(
+        _ db: EdgeDatabase, _ configuration: SyncForwarderConfiguration, registry: PrometheusCollectorRegistry = .init(),
+        _ body: @Sendable (Task<Void, any Error>) async throws -> Void
+    ) async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let forwarder = SyncForwarder(configuration: configuration, store: db.outbox, httpClient: client, registry: registry, logger: TestDatabase.logger)
+        let task = Task { try await forwarder.run() }
+        do {
+            try await body(task)
+        } catch {
+            task.cancel()
+            _ = await task.result
+            try await client.shutdown()
+            throw error
+        }
+        task.cancel()
+        _ = await task.result
+        try await client.shutdown()
+    }
+
+    /// Cloud down while 20,000 events are written, then up: every event arrives once, nothing parked.
+    @Test(arguments: DatabaseEngine.allCases)
+    func outageThenEverythingArrives(engine: DatabaseEngine) async throws {
+        try await TestDatabase.with(engine) { db in
+            let port = try await freePort()
+            let cloud = FakeCloud()
+            try await Self.withForwarder(db, Self.configuration("http://127.0.0.1:\(port)")) { _ in
+                let written = try await Fixtures.ingest(db, count: 20_000)
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await db.outbox.stats(now: .now()).pending == written.count)
+                #expect(try await db.outbox.syncState().first?.state == "backoff")
+                let (_, server) = try await cloud.serve(port: port)
+                defer { server.cancel() }
+                let clock = ContinuousClock()
+                let start = clock.now
+                #expect(try await eventually { await cloud.uniqueCount == written.count })
+                let elapsed = start.duration(to: clock.now)
+                #expect(try await eventually(timeout: .seconds(10)) { try await db.outbox.stats(now: .now()).pending == 0 })
+                print("sync outage [\(engine)]: \(written.count) events drained in \(elapsed) after the cloud came back")
+                #expect(await cloud.unique == Set(written.map { "tenant-a/\($0)" }))
+                #expect(await cloud.duplicates == 0)
+                #expect(await cloud.gzipped == cloud.requests)
+                #expect(await cloud.authorization == ["Bearer edge-token"])
+                #expect(try await db.outbox.stats(now: .now()).deadLetter == 0)
+                let state = try await db.outbox.syncState()
+                #expect(state.first { $0.tenantID == "tenant-a" }?.lastSuccessAt != nil)
+                server.cancel()
+            }
+        }
+    }
+
+    /// One event type rejected by the cloud: parked with its reason, the others flow.
+    @Test(arguments: DatabaseEngine.allCases)
+    func poisonEventsAreParkedOthersFlow(engine: DatabaseEngine) async throws {
+        try await TestDatabase.with(engine) { db in
+            let cloud = FakeCloud()
+            await cloud.configure(rejectTypes: ["vendor.poison"])
+            let (port, server) = try await cloud.serve()
+            defer { server.cancel() }
+            let registry = PrometheusCollectorRegistry()
+            try await Self.withForwarder(db, Self.configuration("http://127.0.0.1:\(port)"), registry: registry) { _ in
+                let before = try await Fixtures.ingest(db, count: 1_500)
+                let poison = (0..<3).map { _ in Fixtures.event(type: "vendor.poison") }
+                _ = try await db.ingress.storeEvents(poison)
+                let after = try await Fixtures.ingest(db, count: 1_500)
+                #expect(try await eventually { await cloud.uniqueCount == before.count + after.count })
+                #expect(try await eventually(timeout: .seconds(10)) { try await db.outbox.stats(now: .now()) == OutboxStats(pending: 0, oldestPendingAgeSeconds: 0, deadLetter: 3) })
+                let parked = try await db.outbox.deadLetters(limit: 10)
+                #expect(Set(parked.map(\.eventID)) == Set(poison.map(\.header.eventID)))
+                #expect(parked.allSatisfy { $0.reason == "event type vendor.poison is not accepted" })
+                var output: [UInt8] = []
+                registry.emit(into: &output)
+                let text = String(decoding: output, as: UTF8.self)
+                #expect(text.contains(#"farmiq_sync_events_sent_total{result="rejected"} 3"#))
+                #expect(text.contains(#"farmiq_sync_last_success_timestamp_seconds{tenant_id="tenant-a"}"#))
+            }
+        }
+    }
+
+    /// 429 with `Retry-After: 2`: the next attempt comes at least 2 s later (measured at the server).
+    @Test func honoursRetryAfter() async throws {
+        try await TestDatabase.with(.sqlite) { db in
+            let cloud = FakeCloud()
+            await cloud.configure(scripted: [(429, "2")])
+            let (port, server) = try await cloud.serve()
+            defer { server.cancel() }
+            try await Self.withForwarder(db, Self.configuration("http://127.0.0.1:\(port)")) { _ in
+                let written = try await Fixtures.ingest(db, count: 10)
+                #expect(try await eventually(timeout: .seconds(20)) { await cloud.uniqueCount == written.count })
+                let times = await cloud.requestTimes
+                #expect(times.count >= 2)
+                let wait = times[0].duration(to: times[1])
+                print("sync 429: Retry-After 2 s, measured wait \(wait)")
+                #expect(wait >= .seconds(2))
+            }
+        }
+    }
+
+    /// 401: stop sending, state and alert gauge; once the credentials work again, delivery resumes.
+    @Test func unauthorizedStopsAndAlerts() async throws {
+        try await TestDatabase.with(.sqlite) { db in
+            let cloud = FakeCloud()
+            await cloud.configure(scripted: [(401, nil), (401, nil)])
+            let (port, server) = try await cloud.serve()
+            defer { server.cancel() }
+            let registry = PrometheusCollectorRegistry()
+            try await Self.withForwarder(db, Self.configuration("http://127.0.0.1:\(port)"), registry: registry) { _ in
+                let written = try await Fixtures.ingest(db, count: 10)
+                #expect(try await eventually(timeout: .seconds(5)) { try await db.outbox.syncState().first?.state == "unauthorized" })
+                var output: [UInt8] = []
+                registry.emit(into: &output)
+                #expect(String(decoding: output, as: UTF8.self).contains("farmiq_sync_auth_failure 1"))
+                #expect(await cloud.requests <= 2)  // slow probing, not a retry storm
+                #expect(try await eventually(timeout: .seconds(10)) { await cloud.uniqueCount == written.count })
+            }
+        }
+    }
+
+    /// Unset cloud URL: paused, the outbox only grows.
+    @Test func pausedWithoutCloudURL() async throws {
+        try await TestDatabase.with(.sqlite) { db in
+            var configuration = Self.configuration("http://unused")
+            configuration.cloudURL = nil
+            try await Self.withForwarder(db, configuration) { _ in
+                _ = try await Fixtures.ingest(db, count: 5)
+                #expect(try await eventually(timeout: .seconds(5)) { try await db.outbox.syncState().first?.state == "paused" })
+                #expect(try await db.outbox.stats(now: .now()).pending == 5)
+            }
+        }
+    }
+
+    /// Two replicas on one PostgreSQL outbox: an event is never in flight from both; when the active one dies
+    /// (no lease release, as after `kill -9`), the other carries on within seconds.
+    @Test func twoReplicasOneActiveThenTakeover() async throws {
+        try await TestDatabase.with(.postgres) { db in
+            let cloud = FakeCloud()
+            await cloud.configure(latency: .milliseconds(30))
+            let (port, server) = try await cloud.serve()
+            defer { server.cancel() }
+            let url = "http://127.0.0.1:\(port)"
+            let written = try await Fixtures.ingest(db, count: 20_000)
+            let clientA = HTTPClient(eventLoopGroupProvider: .singleton)
+            let clientB = HTTPClient(eventLoopGroupProvider: .singleton)
+            var configurationA = Self.configuration(url, owner: "replica-a", lease: .seconds(3), release: false)
+            configurationA.batchSize = 200
+            var configurationB = Self.configuration(url, owner: "replica-b", lease: .seconds(3))
+            configurationB.batchSize = 200
+            let a = SyncForwarder(configuration: configurationA, store: db.outbox, httpClient: clientA, registry: .init(), logger: TestDatabase.logger)
+            let b = SyncForwarder(configuration: configurationB, store: db.outbox, httpClient: clientB, registry: .init(), logger: TestDatabase.logger)
+            let taskA = Task { try await a.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            let taskB = Task { try await b.run() }
+            #expect(try await eventually { await cloud.uniqueCount >= 4_000 })
+            #expect(try await db.outbox.syncState().first?.state != nil)
+            // "kill -9" of A: its requests die with it and it never releases the lease.
+            taskA.cancel()
+            _ = await taskA.result
+            let clock = ContinuousClock()
+            let stopped = clock.now
+            let countAtStop = await cloud.uniqueCount
+            #expect(try await eventually(timeout: .seconds(15)) { await cloud.uniqueCount > countAtStop })
+            let takeover = stopped.duration(to: clock.now)
+            print("sync two replicas: takeover after \(takeover) (lease 3 s)")
+            #expect(takeover < .seconds(6))
+            #expect(try await eventually { await cloud.uniqueCount == written.count })
+            #expect(await cloud.overlaps == 0)
+            print("sync two replicas: \(await cloud.duplicates) duplicates re-sent after the takeover")
+            taskB.cancel()
+            _ = await taskB.result
+            try await clientA.shutdown()
+            try await clientB.shutdown()
+        }
+    }
+}
