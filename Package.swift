@@ -33,6 +33,22 @@ let package = Package(
         ),
         // The system SQLite library (libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // zlib (zlib1g-dev): gzip of cloud sync bodies.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // farmiq-edge cloud-sim: the reference cloud-ingestion, a test peer (not the cloud).
+        .target(
+            name: "CloudSim",
+            dependencies: [
+                "FarmIQCore", "CSQLite", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Migrations and stores on SQLite and PostgreSQL.
         .target(
             name: "FarmIQStorage",
@@ -107,8 +123,22 @@ let package = Package(
             name: "farmiq-edge",
             dependencies: [
                 "FarmIQApp",
+                "CloudSim",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "FarmIQCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CloudSimTests",
+            dependencies: [
+                "CloudSim", "FarmIQCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

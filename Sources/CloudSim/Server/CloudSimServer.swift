@@ -104,7 +104,7 @@ public struct CloudSimServer: Service {
                         await group.triggerGracefulShutdown()
                         await controller.connections.resetAll()
                         tasks.addTask {
-                            try await Task.sleep(for: .seconds(5))
+                            try? await Task.sleep(for: .seconds(5))
                             return .goingDown
                         }
                         _ = try await tasks.next()
@@ -114,6 +114,11 @@ public struct CloudSimServer: Service {
                     return first
                 }
             } catch {
+                if let bound = boundPort.withLockedValue({ $0 }) {
+                    port = bound
+                    hasListened = true
+                }
+                if controller.refusesConnections { continue }
                 // Rebinding after a down period can race the old socket: try again shortly.
                 guard hasListened else { throw error }
                 logger.warning("cloud-sim could not listen again; retrying", metadata: ["error": "\(error)"])

@@ -18,6 +18,9 @@ final class MQTTSessionHandler: @unchecked Sendable {
     private var connection: MQTTChannelHandler?
     private var encoder = MQTTPacketEncoder(version: .v5)
     private var pendingWrites: ByteBuffer?
+    /// Messages decoded in the current read burst; handed to the stream at `channelReadComplete`,
+    /// so a waiting consumer is woken once per burst rather than once per message.
+    private var pendingDeliveries: [MQTTMessage] = []
     private var flushScheduled = false
     private var keepAliveTask: RepeatedTask?
     private var connAckTimeout: Scheduled<Void>?
@@ -86,6 +89,7 @@ final class MQTTSessionHandler: @unchecked Sendable {
 
     func readComplete(from handler: MQTTChannelHandler) {
         guard handler === self.connection else { return }
+        self.deliverPending()
         self.flush()
     }
 
@@ -98,6 +102,7 @@ final class MQTTSessionHandler: @unchecked Sendable {
 
     func connectionInactive(_ handler: MQTTChannelHandler) {
         guard handler === self.connection else { return }
+        self.deliverPending()
         self.connection = nil
         self.pendingWrites = nil
         self.flushScheduled = false
@@ -189,7 +194,7 @@ final class MQTTSessionHandler: @unchecked Sendable {
         case .failUnsubscribe(let promise, let error):
             promise?.fail(error)
         case .deliver(let message):
-            self.messages.yield(message)
+            self.pendingDeliveries.append(message)
         case .completePublish(let promise, let result, let next):
             if let next { self.write(.publish(next)) }
             promise?.completeWith(result.mapError { $0 as any Error })
@@ -227,6 +232,12 @@ final class MQTTSessionHandler: @unchecked Sendable {
             self.connection?.close()
             self.publishState()
         }
+    }
+
+    private func deliverPending() {
+        guard !self.pendingDeliveries.isEmpty else { return }
+        for message in self.pendingDeliveries { self.messages.yield(message) }
+        self.pendingDeliveries.removeAll(keepingCapacity: true)
     }
 
     private func closeConnection(_ error: MQTTError, disconnectReason: UInt8?) {
