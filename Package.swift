@@ -67,6 +67,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -143,7 +144,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FarmIQCoreTests", dependencies: ["FarmIQCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "FarmIQMQTTTests", dependencies: ["FarmIQMQTT"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FarmIQMQTTTests",
+            dependencies: [
+                "FarmIQMQTT",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "IngressGatewayTests", dependencies: ["IngressGateway", "TelemetryTimeseries", "FarmIQCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FarmIQStorageTests", dependencies: ["FarmIQStorage", "FarmIQCore"], swiftSettings: swiftSettings),
         .testTarget(

@@ -2,8 +2,8 @@ import CZlib
 import FarmIQCore
 
 /// gzip (RFC 1952) through the system zlib.
-enum Gzip {
-    static func compress(_ input: [UInt8], level: Int32 = 1) throws(EdgeError) -> [UInt8] {
+package enum Gzip {
+    package static func compress(_ input: [UInt8], level: Int32 = 1) throws(EdgeError) -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
         guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -27,7 +27,7 @@ enum Gzip {
     }
 
     /// Inflates gzip (or zlib) data, at most `limit` bytes out.
-    static func decompress(_ input: [UInt8], limit: Int = 64 << 20) throws(EdgeError) -> [UInt8] {
+    package static func decompress(_ input: [UInt8], limit: Int = 64 << 20) throws(EdgeError) -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw EdgeError(.internalError, "gzip: inflateInit2 failed")

@@ -72,6 +72,7 @@ public final class SyncForwarder: Service, Sendable {
             let keeper = LeaseKeeper(validUntil: started.advanced(by: configuration.leaseDuration))
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.renewLease(keeper) }
+                group.addTask { await self.purgeDelivered() }
                 await self.pump(url: url, from: lease.cursor, keeper: keeper, reporter: &reporter)
                 group.cancelAll()
             }
@@ -104,6 +105,20 @@ public final class SyncForwarder: Service, Sendable {
                     return
                 }
             }
+        }
+    }
+
+    /// Deletes delivered rows past the retention window, in bulk, while this replica holds the lease.
+    private func purgeDelivered() async {
+        while !Task.isCancelled {
+            do {
+                let cutoff = Timestamp.now().adding(milliseconds: -configuration.deliveredRetention.milliseconds)
+                let purged = try await store.purgeDelivered(stream: OutboxStream.cloud, olderThan: cutoff, chunkSize: configuration.purgeChunkSize)
+                if purged > 0 { logger.info("purged delivered outbox rows", metadata: ["sync.purged": "\(purged)"]) }
+            } catch {
+                logger.warning("outbox purge failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.purgeInterval)
         }
     }
 

@@ -34,6 +34,11 @@ public struct SyncForwarderConfiguration: Sendable {
     /// Gives the lease up when `run()` ends, so a standby takes over at once. Default true (tests turn it off to
     /// imitate a `kill -9`).
     public var releaseLeaseOnStop: Bool
+    /// Delivered outbox rows are deleted once older than this, in chunks of `purgeChunkSize`, every
+    /// `purgeInterval`, by the lease holder. Defaults 1 h, 10,000, 60 s.
+    public var deliveredRetention: Duration
+    public var purgeChunkSize: Int
+    public var purgeInterval: Duration
     /// Test-only fault hook (`FARMIQ_SYNC_PAUSE_AFTER_ACCEPT_MS`): sleep between the cloud's 200 and marking the
     /// batch delivered, so a crash test can `kill -9` the process in that window. 0 in production.
     public var pauseAfterAccept: Duration
@@ -44,7 +49,8 @@ public struct SyncForwarderConfiguration: Sendable {
         backoffBase: Duration = .milliseconds(500), backoffCap: Duration = .seconds(30), maximumRetryAfter: Duration = .seconds(300),
         unauthorizedRetryInterval: Duration = .seconds(60), leaseDuration: Duration = .seconds(5),
         leaseRenewInterval: Duration = .milliseconds(1500), pollInterval: Duration = .milliseconds(200), gzip: Bool = true,
-        releaseLeaseOnStop: Bool = true, pauseAfterAccept: Duration = .zero
+        releaseLeaseOnStop: Bool = true, pauseAfterAccept: Duration = .zero,
+        deliveredRetention: Duration = .seconds(3600), purgeChunkSize: Int = 10_000, purgeInterval: Duration = .seconds(60)
     ) {
         self.cloudURL = cloudURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.token = token
@@ -63,6 +69,9 @@ public struct SyncForwarderConfiguration: Sendable {
         self.gzip = gzip
         self.releaseLeaseOnStop = releaseLeaseOnStop
         self.pauseAfterAccept = pauseAfterAccept
+        self.deliveredRetention = deliveredRetention
+        self.purgeChunkSize = max(purgeChunkSize, 1)
+        self.purgeInterval = purgeInterval
     }
 
     /// From the process configuration, plus the test-only `FARMIQ_SYNC_PAUSE_AFTER_ACCEPT_MS` of `environment`.

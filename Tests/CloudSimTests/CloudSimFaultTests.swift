@@ -91,7 +91,7 @@ struct CloudSimFaultTests {
         try await CloudSimHarness.run { (sim: CloudSimHarness) async throws in
             #expect(try await sim.postEvents([Fixtures.event()]).status == 200)
             let started = ContinuousClock.now
-            sim.controller.goDown(for: .milliseconds(1500))
+            sim.controller.goDown(for: .milliseconds(4000))
             // The listener closes (after a short grace for requests in flight): connections are refused.
             // (AsyncHTTPClient itself retries connecting until its deadline, so probe with a plain socket.)
             var refused = false
@@ -104,7 +104,7 @@ struct CloudSimFaultTests {
             var binds = sim.laterBinds.makeAsyncIterator()
             let port = await binds.next()
             #expect(port == sim.port)
-            #expect(ContinuousClock.now - started >= .milliseconds(1400))
+            #expect(ContinuousClock.now - started >= .milliseconds(3900))
             #expect(try await sim.postEvents([Fixtures.event()]).status == 200)
             #expect(try await sim.controller.stats().accepted == 2)
         }
@@ -155,7 +155,7 @@ struct CloudSimFaultTests {
     }
 
     @Test func recordsEventsInFlightInTwoBatchesAtOnce() async throws {
-        try await CloudSimHarness.run(configure: { $0.faults.latency = .milliseconds(400) }) { (sim: CloudSimHarness) async throws in
+        try await CloudSimHarness.run(configure: { $0.faults.latency = .milliseconds(1500) }) { (sim: CloudSimHarness) async throws in
             // Sequential batches never overlap.
             let solo = Fixtures.uuid()
             _ = try await sim.postEvents([Fixtures.event(id: solo)])

@@ -59,7 +59,10 @@ struct IngestEndToEndTests {
             (Envelopes.topic(tenant: tenantA), Envelopes.telemetry(readings: [("temperature", 1)])),
             (Envelopes.topic(tenant: tenantB), Envelopes.telemetry(readings: [("temperature", 2)])),
         ])
-        try await eventually { try await HTTP.metric(edge.baseURL, "farmiq_ingest_messages_total{kind=\"telemetry\"}") >= 2 }
+        // This edge takes every tenant's topics, other tests' too: wait for these two tenants' own rows.
+        for tenant in [tenantA, tenantB] {
+            try await eventually { try await HTTP.get("\(edge.baseURL)/api/v1/telemetry/latest?tenant_id=\(tenant)").body.contains(tenant) }
+        }
         for (tenant, value) in [(tenantA, 1.0), (tenantB, 2.0)] {
             for path in ["readings", "latest", "aggregates"] {
                 let body = try await HTTP.get("\(edge.baseURL)/api/v1/telemetry/\(path)?tenant_id=\(tenant)").body

@@ -5,9 +5,16 @@ import Testing
 /// The response classification and retry logic, without I/O.
 @Suite("Sync state machine")
 struct SyncStateMachineTests {
-    struct FixedRandom: RandomNumberGenerator {
-        var value: UInt64 = .max  // the top of the jitter range
-        mutating func next() -> UInt64 { value }
+    /// SplitMix64: deterministic, and never stuck in `random(in:)`'s rejection loop (a constant generator is).
+    struct SeededRandom: RandomNumberGenerator {
+        var state: UInt64 = 42
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
     }
 
     func machine() -> SyncStateMachine {
@@ -50,17 +57,18 @@ struct SyncStateMachineTests {
 
     @Test func backsOffExponentiallyWithCapThenDrainsAtFullSpeed() {
         var sm = machine()
-        var random = FixedRandom()
-        #expect(sm.allowedInFlight == 4)
-        var waits: [Duration] = []
+        var random = SeededRandom()
+        var ceilings: [Duration] = []
         for _ in 0..<10 {
+            let ceiling = sm.backoff.currentCeiling
             guard case .retry(let after, _) = sm.received(.retryable(reason: "connection refused", retryAfter: nil), using: &random) else {
                 Issue.record("expected retry"); return
             }
-            waits.append(after)
+            #expect(after >= .zero && after <= ceiling)
+            ceilings.append(ceiling)
         }
-        // Full jitter at the top of the range: 0.5, 1, 2, 4, 8, 16, then the 30 s cap.
-        #expect(waits.map { Int($0.components.seconds) } == [0, 1, 2, 4, 8, 16, 30, 30, 30, 30])
+        // Full jitter below a ceiling of 0.5, 1, 2, 4, 8, 16 s, then the 30 s cap.
+        #expect(ceilings == [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30), .seconds(30), .seconds(30), .seconds(30)])
         #expect(sm.mode == .backingOff)
         #expect(sm.allowedInFlight == 1)  // one probe while the link is down
         // The first success resets everything: all lanes, no leftover backoff.
@@ -83,9 +91,10 @@ struct SyncStateMachineTests {
 
     @Test func honoursRetryAfterUpToTheMaximum() {
         var sm = machine()
-        var zero = FixedRandom(value: 0)
-        #expect(sm.received(.retryable(reason: "HTTP 429", retryAfter: .seconds(2)), using: &zero) == .retry(after: .seconds(2), reason: "HTTP 429"))
-        #expect(sm.received(.retryable(reason: "HTTP 429", retryAfter: .seconds(3600)), using: &zero) == .retry(after: .seconds(300), reason: "HTTP 429"))
+        var random = SeededRandom()
+        // The first backoff ceiling is 0.5 s: Retry-After wins.
+        #expect(sm.received(.retryable(reason: "HTTP 429", retryAfter: .seconds(2)), using: &random) == .retry(after: .seconds(2), reason: "HTTP 429"))
+        #expect(sm.received(.retryable(reason: "HTTP 429", retryAfter: .seconds(3600)), using: &random) == .retry(after: .seconds(300), reason: "HTTP 429"))
     }
 
     @Test func rejectedEventsAreCommittedAsDeadLetters() {

@@ -35,10 +35,10 @@ struct PostgresOutboxStore: OutboxStore {
 
     func read(after position: OutboxCursor, limit: Int) async throws -> [OutboxRow] {
         let rows = try await backend.query("""
-            SELECT id, txid::text::int8, tenant_id, event_id::text, event_type, created_at, body FROM sync_outbox
-            WHERE (txid, id) > (\(position.txid)::int8::text::xid8, \(position.id))
-              AND txid < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY txid, id LIMIT \(limit)
+            SELECT o.id, o.txid::text::int8 AS tx, o.tenant_id, o.event_id::text, o.event_type, o.created_at, o.body FROM sync_outbox o
+            WHERE (o.txid, o.id) > (\(position.txid)::int8::text::xid8, \(position.id))
+              AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY o.txid, o.id LIMIT \(limit)
             """, "read outbox")
         var result: [OutboxRow] = []
         result.reserveCapacity(limit)
@@ -92,39 +92,35 @@ struct PostgresOutboxStore: OutboxStore {
     }
 
     func commit(_ delivery: OutboxDelivery) async throws -> Bool {
-        let logger = backend.logger
         let now = delivery.deliveredAt.millisecondsSinceEpoch
-        return try await backend.transaction("commit outbox delivery") { connection in
-            // The fence: only the lease owner moves the cursor, and never backwards. The row lock serializes
-            // this with a takeover.
-            let moved = try await connection.query("""
+        let ids = delivery.rejections.map(\.row.position.id)
+        let reasons = delivery.rejections.map(\.reason)
+        let tenants = delivery.tenants.sorted() + [SyncStateRow.forwarder]
+        // One statement, so one round trip and atomic on its own. The fence: only the lease owner moves the
+        // cursor, and never backwards; the row lock serializes this with a takeover. The dead letters and
+        // sync_state are written only when the cursor moved.
+        let rows = try await backend.query("""
+            WITH moved AS (
                 UPDATE sync_cursor SET txid = \(delivery.through.txid)::int8::text::xid8, last_id = \(delivery.through.id), advanced_at = \(now)
                 WHERE stream = \(delivery.stream) AND owner = \(delivery.owner)
                   AND (txid, last_id) <= (\(delivery.through.txid)::int8::text::xid8, \(delivery.through.id))
                 RETURNING 1
-                """, logger: logger)
-            var fenced = true
-            for try await _ in moved { fenced = false }
-            if fenced { return false }
-            if !delivery.rejections.isEmpty {
-                let ids = delivery.rejections.map(\.row.position.id)
-                let reasons = delivery.rejections.map(\.reason)
-                try await connection.query("""
-                    INSERT INTO sync_dead_letters (outbox_id, tenant_id, event_id, event_type, occurred_at, created_at, body, reason, parked_at)
-                    SELECT o.id, o.tenant_id, o.event_id, o.event_type, o.occurred_at, o.created_at, o.body, r.reason, \(now)
-                    FROM unnest(\(ids)::int8[], \(reasons)::text[]) AS r(id, reason) JOIN sync_outbox o ON o.id = r.id
-                    """, logger: logger)
-            }
-            let tenants = delivery.tenants.sorted() + [SyncStateRow.forwarder]
-            try await connection.query("""
+            ), parked AS (
+                INSERT INTO sync_dead_letters (outbox_id, tenant_id, event_id, event_type, occurred_at, created_at, body, reason, parked_at)
+                SELECT o.id, o.tenant_id, o.event_id, o.event_type, o.occurred_at, o.created_at, o.body, r.reason, \(now)
+                FROM unnest(\(ids)::int8[], \(reasons)::text[]) AS r(id, reason) JOIN sync_outbox o ON o.id = r.id
+                WHERE EXISTS (SELECT 1 FROM moved)
+            ), state AS (
                 INSERT INTO sync_state (tenant_id, last_success_at, state, detail, updated_at)
                 SELECT t, \(now), \(delivery.state), \(delivery.detail), \(now) FROM unnest(\(tenants)::text[]) AS t
+                WHERE EXISTS (SELECT 1 FROM moved)
                 ON CONFLICT (tenant_id) DO UPDATE SET
                     last_success_at = GREATEST(sync_state.last_success_at, excluded.last_success_at),
                     state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
-                """, logger: logger)
-            return true
-        }
+            )
+            SELECT count(*) FROM moved
+            """, "commit outbox delivery")
+        return try await PostgresOutboxStore.count(rows, "commit outbox delivery") == 1
     }
 
     func setForwarderState(_ state: String, detail: String?) async throws {
