@@ -102,6 +102,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // edge-sync-forwarder: the outbox to the cloud (contracts.md §4), the sole path to the cloud.
+        .target(
+            name: "SyncForwarder",
+            dependencies: [
+                "FarmIQCore", "FarmIQStorage", "CZlib",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Wiring: build functions for each mode, HTTP app, ops endpoints, simulator, benchmarks.
         .target(
             name: "FarmIQApp",
@@ -111,6 +124,7 @@ let package = Package(
                 "FarmIQMQTT",
                 "IngressGateway",
                 "TelemetryTimeseries",
+                "SyncForwarder",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,6 +153,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SyncForwarderTests",
+            dependencies: [
+                "SyncForwarder", "FarmIQStorage", "FarmIQCore", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

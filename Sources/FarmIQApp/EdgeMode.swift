@@ -6,7 +6,10 @@ public enum EdgeMode: String, Sendable, CaseIterable {
     case ingressGateway = "ingress-gateway"
     /// edge-telemetry-timeseries alone (cluster mode).
     case telemetryTimeseries = "telemetry-timeseries"
+    /// edge-sync-forwarder alone (cluster mode; run two for availability, one holds the lease).
+    case syncForwarder = "sync-forwarder"
 
-    var runsGateway: Bool { self != .telemetryTimeseries }
-    var runsTelemetry: Bool { self != .ingressGateway }
+    var runsGateway: Bool { self == .allInOne || self == .ingressGateway }
+    var runsTelemetry: Bool { self == .allInOne || self == .telemetryTimeseries }
+    var runsForwarder: Bool { self == .allInOne || self == .syncForwarder }
 }

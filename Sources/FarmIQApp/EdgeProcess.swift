@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FarmIQCore
+import Foundation
 import FarmIQMQTT
 import FarmIQStorage
 import Hummingbird
@@ -7,6 +8,7 @@ import IngressGateway
 import Logging
 import Prometheus
 import ServiceLifecycle
+import SyncForwarder
 import UnixSignals
 import TelemetryTimeseries
 
@@ -73,6 +75,15 @@ public struct EdgeProcess: Sendable {
                     mqtt: mqtt, telemetry: sink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
                 services.append(contentsOf: [mqtt, gateway] as [any Service])
                 checks.append(.init(name: "mqtt_subscription") { gateway.isReady })
+            }
+
+            if mode.runsForwarder {
+                let client = httpClient ?? HTTPClient(eventLoopGroupProvider: .singleton)
+                httpClient = client
+                let forwarder = SyncForwarder(
+                    configuration: SyncForwarderConfiguration(configuration, environment: ProcessInfo.processInfo.environment),
+                    store: database.outbox, httpClient: client, registry: registry, logger: logger)
+                services.append(forwarder)
             }
 
             var volumes: [(name: String, path: String)] = [(name: "media", path: configuration.mediaRoot)]

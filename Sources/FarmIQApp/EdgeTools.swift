@@ -36,10 +36,18 @@ public enum EdgeTools {
             lines.append("  Waiting to be sent to the cloud: \(stats.pending) events"
                 + (stats.pending > 0 ? ", oldest waiting \(formatAge(stats.oldestPendingAgeSeconds))" : ""))
             lines.append("  Parked after a cloud rejection (dead letters): \(stats.deadLetter)")
+            let syncRows = try await database.outbox.syncState()
             if configuration.cloudURL == nil {
                 lines.append("  Cloud sync: paused (FARMIQ_CLOUD_URL is not set); data is kept and queued")
+            } else if let forwarder = syncRows.first(where: { $0.tenantID == SyncStateRow.forwarder }) {
+                lines.append("  Cloud sync: \(forwarder.state)" + (forwarder.detail.map { " — \($0)" } ?? ""))
             } else {
-                lines.append("  Cloud sync: not built yet in this version; data is kept and queued")
+                lines.append("  Cloud sync: not started yet")
+            }
+            let now = Timestamp.now()
+            for row in syncRows where row.tenantID != SyncStateRow.forwarder {
+                let last = row.lastSuccessAt.map { "\(formatAge(Double(now.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000)) ago" } ?? "never"
+                lines.append("  Last successful sync for tenant \(row.tenantID): \(last)")
             }
             let totalRejects = rejects.values.reduce(0, +)
             let detail = rejects.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
@@ -56,5 +64,31 @@ public enum EdgeTools {
         if hours > 0 { return "\(hours)h \(minutes)m" }
         if minutes > 0 { return "\(minutes)m \(total % 60)s" }
         return "\(total)s"
+    }
+
+    /// `farmiq-edge outbox dead-letters`: the parked events with the cloud's reason.
+    public static func deadLetters(configuration: EdgeConfiguration, limit: Int, logger: Logger) async throws -> String {
+        try await withDatabase(configuration, logger: logger) { database in
+            try await database.migrate()
+            let rows = try await database.outbox.deadLetters(limit: limit)
+            if rows.isEmpty { return "No dead letters." }
+            var lines = ["id\tparked at\ttenant\tevent type\tevent id\treason"]
+            for row in rows {
+                lines.append("\(row.id)\t\(row.parkedAt.rfc3339)\t\(row.tenantID)\t\(row.eventType)\t\(row.eventID)\t\(row.reason)")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// `farmiq-edge outbox retry|discard`: re-queues or drops parked events; returns how many.
+    public static func resolveDeadLetters(
+        configuration: EdgeConfiguration, selection: DeadLetterSelection, retry: Bool, logger: Logger
+    ) async throws -> Int {
+        try await withDatabase(configuration, logger: logger) { database in
+            try await database.migrate()
+            return retry
+                ? try await database.outbox.retryDeadLetters(selection)
+                : try await database.outbox.discardDeadLetters(selection)
+        }
     }
 }

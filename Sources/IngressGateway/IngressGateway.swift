@@ -2,6 +2,7 @@ import FarmIQCore
 import FarmIQMQTT
 import FarmIQStorage
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -58,7 +59,11 @@ public final class IngressGateway: Service, Sendable {
                 try await subscribe()
                 for await message in mqtt.messages.cancelOnGracefulShutdown() {
                     let payload = Array(message.payload.readableBytesView)
-                    queue.append(Pending(mqtt: message, received: ReceivedMessage(topic: message.topic, payload: payload, receivedAt: .now())))
+                    // Keep only what the acknowledgement needs: the payload slice would pin the whole
+                    // read buffer it came from until the batch commits.
+                    var ackHandle = message
+                    ackHandle.payload = ByteBuffer()
+                    queue.append(Pending(mqtt: ackHandle, received: ReceivedMessage(topic: message.topic, payload: payload, receivedAt: .now())))
                 }
             } catch {
                 queue.finish()

@@ -7,6 +7,6 @@ struct FarmIQEdgeCommand: AsyncParsableCommand {
         abstract: "FarmIQ Edge: barn telemetry ingest, local storage and sync, next to the barns.",
         subcommands: [
             AllInOneCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self,
-            MigrateCommand.self, StatusCommand.self, CloudSimCommand.self,
+            MigrateCommand.self, StatusCommand.self, CloudSimCommand.self, OutboxCommand.self,
         ])
 }

@@ -59,7 +59,10 @@ struct StreamRun: Sendable {
         var current: Int { value.load(ordering: .relaxed) }
     }
 
-    init(engine: DatabaseEngine) async throws {
+    let messageCount: Int
+
+    init(engine: DatabaseEngine, messages: Int = CrashTests.messageCount) async throws {
+        messageCount = messages
         databaseURL = try await TestEnvironment.freshDatabaseURL(engine)
         tenant = TestEnvironment.uniqueName("c")
         port = ChildEdge.freePort()
@@ -77,7 +80,7 @@ struct StreamRun: Sendable {
 
     func startPublishing() -> Task<Int, any Error> {
         let base = Timestamp.now()
-        let messages = (0..<CrashTests.messageCount).map { i in
+        let messages = (0..<messageCount).map { i in
             (topic: Envelopes.topic(tenant: tenant, device: "dev-\(i % 20)"),
              payload: Envelopes.telemetry(at: base.adding(milliseconds: Int64(i)), readings: [("temperature", Double(i % 40)), ("humidity", 60)]))
         }

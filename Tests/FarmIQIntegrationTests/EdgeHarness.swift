@@ -77,7 +77,7 @@ final class ChildEdge: @unchecked Sendable {
         process.environment = environment
         // Each child's JSON log goes to a file named in the test output, for diagnosis.
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("farmiq-child") + ".log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
         print("child log: \(logPath)")
         return process

@@ -1,0 +1,64 @@
+import FarmIQApp
+import FarmIQCore
+import FarmIQStorage
+import Foundation
+import Testing
+
+/// Cloud sync end to end with real processes: devices → all-in-one → cloud-sim.
+@Suite("Cloud sync crash", .serialized)
+struct SyncCrashTests {
+    static let messages = 5_000
+
+    @Test("kill -9 of the forwarder between the cloud's 200 and marking delivered, three times: nothing missing at the cloud", arguments: DatabaseEngine.allCases)
+    func killBetweenAcceptAndMark(engine: DatabaseEngine) async throws {
+        let cloudPort = ChildEdge.freePort()
+        let cloudDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("cloud-sim")).path
+        let cloud = try ChildEdge(
+            arguments: ["cloud-sim", "--port", "\(cloudPort)", "--data-directory", cloudDirectory, "--token", "edge-secret"],
+            databaseURL: "unused", port: cloudPort)
+        let cloudURL = "http://127.0.0.1:\(cloudPort)"
+        try await eventually { try await HTTP.get(cloudURL + "/health/live").status == 200 }
+
+        let run = try await StreamRun(engine: engine, messages: Self.messages)
+        var settings = run.settings
+        settings["FARMIQ_CLOUD_URL"] = cloudURL
+        settings["FARMIQ_CLOUD_TOKEN"] = "edge-secret"
+        // Test hook of the forwarder: a pause between the cloud's 200 and the commit of the cursor.
+        settings["FARMIQ_SYNC_PAUSE_AFTER_ACCEPT_MS"] = "1500"
+        var edge = try ChildEdge(databaseURL: run.databaseURL, port: run.port, settings: settings)
+        try await HTTP.waitUntilReady(edge.baseURL)
+        let publishing = run.startPublishing()
+        #expect(try await publishing.value == Self.messages)
+
+        var kills = 0
+        for _ in 0..<3 {
+            // Wait until the cloud has accepted something new, then kill inside the pause window.
+            let before = try await cloudCount(cloudURL, "accepted")
+            try await eventually(timeout: .seconds(60)) { try await cloudCount(cloudURL, "accepted") > before }
+            edge.kill9()
+            kills += 1
+            edge = try edge.restarted()
+            try await HTTP.waitUntilReady(edge.baseURL)
+        }
+        // With the pause gone the rest drains.
+        #expect(await edge.stop())
+        settings["FARMIQ_SYNC_PAUSE_AFTER_ACCEPT_MS"] = "0"
+        edge = try ChildEdge(databaseURL: run.databaseURL, port: run.port, settings: settings)
+        try await eventually(timeout: .seconds(180)) { try await cloudCount(cloudURL, "unique_events") >= Self.messages }
+        #expect(try await cloudCount(cloudURL, "unique_events") == Self.messages)
+        #expect(try await cloudCount(cloudURL, "rejected") == 0)
+        // Re-sent duplicates are only those the kills explain: at most the batches in flight (4 × 1000) per kill.
+        let duplicates = try await cloudCount(cloudURL, "duplicate")
+        #expect(duplicates > 0 && duplicates <= kills * 4 * 1000, "duplicates \(duplicates)")
+        try await eventually { try await HTTP.metric(edge.baseURL, "farmiq_sync_outbox_pending") == 0 }
+        #expect(await edge.stop())
+        #expect(await cloud.stop())
+        await run.publisher.stop()
+    }
+
+    private func cloudCount(_ base: String, _ field: String) async throws -> Int {
+        let stats = try await HTTP.getJSON(base + "/admin/stats")
+        guard case .number(let value)? = stats[field] else { return -1 }
+        return value.integerValue ?? -1
+    }
+}
