@@ -11,7 +11,7 @@ import Prometheus
 
 /// Renders the process's Prometheus registry, refreshing the gauges that are read from the database
 /// and the disks at scrape time: outbox backlog, oldest pending age, dead letters, volume usage.
-final class EdgeMetricsCollector: Sendable {
+public final class EdgeMetricsCollector: Sendable {
     let registry: PrometheusCollectorRegistry
     let database: EdgeDatabase
     let volumes: [(name: String, path: String)]
@@ -52,7 +52,7 @@ final class EdgeMetricsCollector: Sendable {
     }
 
     /// Used fraction of the file system holding `path` (as `df` computes it), nil if it cannot be read.
-    static func usedRatio(path: String) -> Double? {
+    public static func usedRatio(path: String) -> Double? {
         var stats = statvfs()
         guard statvfs(path, &stats) == 0, stats.f_blocks > 0 else { return nil }
         let total = Double(stats.f_blocks)

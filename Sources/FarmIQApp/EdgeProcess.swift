@@ -25,12 +25,16 @@ public struct EdgeProcess: Sendable {
     public var onHTTPBound: (@Sendable (Int) async -> Void)?
     /// Signals that start a graceful shutdown; tests pass none and cancel the task instead.
     public var gracefulShutdownSignals: [UnixSignal]
+    /// Used fraction of the volume holding a path (tests replace it to simulate a full disk).
+    public var volumeUsage: @Sendable (String) -> Double?
 
     public init(
         mode: EdgeMode, configuration: EdgeConfiguration, logger: Logger,
         onHTTPBound: (@Sendable (Int) async -> Void)? = nil,
-        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        volumeUsage: @escaping @Sendable (String) -> Double? = { EdgeMetricsCollector.usedRatio(path: $0) }
     ) {
+        self.volumeUsage = volumeUsage
         self.mode = mode
         self.configuration = configuration
         self.logger = logger
@@ -71,7 +75,10 @@ public struct EdgeProcess: Sendable {
                 let mqtt = MQTTClient(configuration: try mqttConfiguration(), logger: logger)
                 let gateway = IngressGateway(
                     configuration: IngressGatewayConfiguration(
-                        shareGroup: configuration.mqttShareGroup, tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize),
+                        shareGroup: configuration.mqttShareGroup, tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize,
+                        diskWatermark: databaseVolumePath().map {
+                            DiskWatermark(path: $0, hardRatio: configuration.dbHardWatermark, usage: volumeUsage)
+                        }),
                     mqtt: mqtt, telemetry: sink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
                 services.append(contentsOf: [mqtt, gateway] as [any Service])
                 checks.append(.init(name: "mqtt_subscription") { gateway.isReady })
@@ -87,8 +94,8 @@ public struct EdgeProcess: Sendable {
             }
 
             var volumes: [(name: String, path: String)] = [(name: "media", path: configuration.mediaRoot)]
-            if case .sqlite(let path) = configuration.databaseURL {
-                volumes.append((name: "db", path: EdgeProcess.directory(of: path)))
+            if let path = databaseVolumePath() {
+                volumes.append((name: "db", path: path))
             }
             let collector = EdgeMetricsCollector(registry: registry, database: database, volumes: volumes, logger: logger)
             OpsRoutes(checks: checks, metrics: collector).register(on: router)
@@ -144,6 +151,13 @@ public struct EdgeProcess: Sendable {
         // The broker passes up to 1 MiB so oversized envelopes reach the gateway and are recorded.
         mqtt.maximumPacketSize = 1_048_576 + 4096
         return mqtt
+    }
+
+    /// The path whose file system holds the database: configured, or the SQLite file's folder.
+    func databaseVolumePath() -> String? {
+        if let path = configuration.dbVolumePath { return path }
+        if case .sqlite(let path) = configuration.databaseURL { return EdgeProcess.directory(of: path) }
+        return nil
     }
 
     static func directory(of path: String) -> String {

@@ -9,6 +9,7 @@ public struct IngestMetrics: Sendable {
     let duplicates: Counter
     let commitFailures: Counter
     let batchSize: ValueHistogram
+    let pausedDiskFull: Gauge
     private let rejected: [RejectReason: Counter]
 
     public init(registry: PrometheusCollectorRegistry) {
@@ -20,6 +21,9 @@ public struct IngestMetrics: Sendable {
         commitFailures = registry.counter("farmiq_ingest_commit_failures_total", help: "Failed batch commits (each retried; nothing is acknowledged before commit)")
         batchSize = registry.histogram("farmiq_ingest_batch_messages", buckets: [1, 10, 50, 100, 250, 500, 1000, 2000],
             help: "Messages per committed batch")
+        pausedDiskFull = registry.gauge(
+            "farmiq_ingest_paused_disk_full",
+            help: "1 while the database volume is above its hard watermark: the gateway acknowledges nothing, the broker queues")
         var rejected: [RejectReason: Counter] = [:]
         for reason in RejectReason.allCases {
             rejected[reason] = registry.counter("farmiq_ingest_rejected_total", labels: [("reason", reason.rawValue)],

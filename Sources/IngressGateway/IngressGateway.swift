@@ -98,11 +98,29 @@ public final class IngressGateway: Service, Sendable {
         while true {
             let batch = await queue.next(maximum: configuration.batchSize)
             if batch.isEmpty { return }
+            try await waitForDiskSpace()
             let classified = ClassifiedBatch(batch.map(\.received), validator: configuration.validator)
             let duplicates = try await commitWithRetry(classified)
             mqtt.acknowledge(batch.map(\.mqtt))
             metrics.recordCommitted(classified, duplicates: duplicates)
         }
+    }
+
+    /// Holds the batch (unacknowledged) while the database volume is above its hard watermark.
+    /// A graceful shutdown meanwhile leaves it unacknowledged: the broker redelivers it later.
+    private func waitForDiskSpace() async throws {
+        guard let watermark = configuration.diskWatermark, var ratio = watermark.exceeded() else { return }
+        metrics.pausedDiskFull.set(1.0)
+        logger.error("database volume above its hard watermark: intake paused, nothing acknowledged; the broker queues", metadata: [
+            "volume.used_ratio": "\(ratio)", "volume.hard_watermark": "\(watermark.hardRatio)", "volume.path": "\(watermark.path)",
+        ])
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            guard let current = watermark.exceeded() else { break }
+            ratio = current
+        }
+        metrics.pausedDiskFull.set(0.0)
+        logger.notice("database volume below its hard watermark again: intake resumed", metadata: ["volume.used_ratio": "\(ratio)"])
     }
 
     /// Commits the batch, retrying until it succeeds. Every step is idempotent, so a retry after a

@@ -12,6 +12,8 @@ public struct IngressGatewayConfiguration: Sendable {
     public var retryBase: Duration
     public var retryCap: Duration
     public var validator: EnvelopeValidator
+    /// Pause intake (no commit, no acknowledgement) while the database volume is above this.
+    public var diskWatermark: DiskWatermark?
 
     public init(
         shareGroup: String = "farmiq-ingress",
@@ -19,8 +21,10 @@ public struct IngressGatewayConfiguration: Sendable {
         batchSize: Int = 500,
         retryBase: Duration = .milliseconds(100),
         retryCap: Duration = .seconds(5),
-        validator: EnvelopeValidator = EnvelopeValidator()
+        validator: EnvelopeValidator = EnvelopeValidator(),
+        diskWatermark: DiskWatermark? = nil
     ) {
+        self.diskWatermark = diskWatermark
         self.shareGroup = shareGroup
         self.tenant = tenant
         self.batchSize = batchSize

@@ -25,6 +25,9 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .customLong("telemetry-retention-days"), help: "FARMIQ_TELEMETRY_RETENTION_DAYS") var telemetryRetentionDays: String?
     @Option(name: .customLong("ingest-batch-size"), help: "FARMIQ_INGEST_BATCH_SIZE") var ingestBatchSize: String?
 
+    @Option(name: .customLong("db-hard-watermark"), help: "FARMIQ_DB_HARD_WATERMARK") var dbHardWatermark: String?
+    @Option(name: .customLong("db-volume-path"), help: "FARMIQ_DB_VOLUME_PATH") var dbVolumePath: String?
+
     var overrides: [String: String] {
         let pairs: [(ConfigurationKey, String?)] = [
             (.databaseURL, databaseURL), (.mqttURL, mqttURL), (.mqttUsername, mqttUsername), (.mqttPassword, mqttPassword),
@@ -32,6 +35,7 @@ struct ConfigurationOptions: ParsableArguments {
             (.mqttReceiveMaximum, mqttReceiveMaximum), (.httpHost, httpHost), (.httpPort, httpPort), (.mediaRoot, mediaRoot),
             (.cloudURL, cloudURL), (.cloudToken, cloudToken), (.edgeID, edgeID), (.logLevel, logLevel),
             (.telemetryURL, telemetryURL), (.telemetryRetentionDays, telemetryRetentionDays), (.ingestBatchSize, ingestBatchSize),
+            (.dbHardWatermark, dbHardWatermark), (.dbVolumePath, dbVolumePath),
         ]
         var result: [String: String] = [:]
         for (key, value) in pairs { if let value { result[key.environmentName] = value } }

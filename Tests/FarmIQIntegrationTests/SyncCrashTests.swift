@@ -7,7 +7,7 @@ import Testing
 /// Cloud sync end to end with real processes: devices → all-in-one → cloud-sim.
 @Suite("Cloud sync crash", .serialized)
 struct SyncCrashTests {
-    static let messages = 5_000
+    static let messages = 20_000
 
     @Test("kill -9 of the forwarder between the cloud's 200 and marking delivered, three times: nothing missing at the cloud", arguments: DatabaseEngine.allCases)
     func killBetweenAcceptAndMark(engine: DatabaseEngine) async throws {
@@ -32,9 +32,10 @@ struct SyncCrashTests {
 
         var kills = 0
         for _ in 0..<3 {
-            // Wait until the cloud has accepted something new, then kill inside the pause window.
-            let before = try await cloudCount(cloudURL, "accepted")
-            try await eventually(timeout: .seconds(60)) { try await cloudCount(cloudURL, "accepted") > before }
+            // Wait until the cloud has answered a new batch, then kill inside the pause window
+            // (the batch is stored at the cloud, the edge has not marked it delivered).
+            let before = try await cloudCount(cloudURL, "batches")
+            try await eventually(timeout: .seconds(60)) { try await cloudCount(cloudURL, "batches") > before }
             edge.kill9()
             kills += 1
             edge = try edge.restarted()

@@ -52,7 +52,7 @@ struct SyncForwarderIntegrationTests {
                 let written = try await Fixtures.ingest(db, count: 20_000)
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(try await db.outbox.stats(now: .now()).pending == written.count)
-                #expect(try await db.outbox.syncState().first?.state == "backoff")
+                #expect(try await eventually(timeout: .seconds(10)) { try await db.outbox.syncState().first?.state == "backoff" })
                 let (_, server) = try await cloud.serve(port: port)
                 defer { server.cancel() }
                 let clock = ContinuousClock()

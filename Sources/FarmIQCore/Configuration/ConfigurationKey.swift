@@ -39,9 +39,12 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let ingestBatchDelayMS = ConfigurationKey("FARMIQ_INGEST_BATCH_DELAY_MS", default: "20", help: "longest wait to fill a batch, milliseconds")
     public static let mqttReceiveMaximum = ConfigurationKey("FARMIQ_MQTT_RECEIVE_MAXIMUM", default: "2000", help: "unacknowledged QoS 1 messages the broker may send the gateway")
 
+    public static let dbHardWatermark = ConfigurationKey("FARMIQ_DB_HARD_WATERMARK", default: "0.95", help: "used fraction of the database volume at which the gateway stops acknowledging")
+    public static let dbVolumePath = ConfigurationKey("FARMIQ_DB_VOLUME_PATH", default: nil, help: "a path on the database volume (default: the SQLite file's folder; set it for PostgreSQL on a local PVC)")
+
     public static let allCases: [ConfigurationKey] = [
         .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .ingestTenant,
         .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .edgeID, .logLevel,
-        .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .ingestBatchDelayMS, .mqttReceiveMaximum,
+        .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .ingestBatchDelayMS, .mqttReceiveMaximum, .dbHardWatermark, .dbVolumePath,
     ]
 }

@@ -29,6 +29,10 @@ public struct EdgeConfiguration: Sendable {
     public var telemetryRetentionDays: Int
     public var ingestBatchSize: Int
     public var ingestBatchDelayMS: Int
+    /// Used fraction of the database volume at which intake pauses.
+    public var dbHardWatermark: Double
+    /// A path on the database volume; nil means the SQLite file's folder (PostgreSQL: not watched).
+    public var dbVolumePath: String?
 
     /// Resolves every key from `overrides` (flags, keyed by environment name), then `environment`, then defaults.
     public init(environment: [String: String], overrides: [String: String] = [:]) throws(EdgeError) {
@@ -91,6 +95,11 @@ public struct EdgeConfiguration: Sendable {
         telemetryRetentionDays = try integer(.telemetryRetentionDays, 1...3650)
         ingestBatchSize = try integer(.ingestBatchSize, 1...5000)
         ingestBatchDelayMS = try integer(.ingestBatchDelayMS, 0...10_000)
+        guard let watermark = Double(value(.dbHardWatermark) ?? ""), watermark > 0, watermark <= 1 else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_DB_HARD_WATERMARK must be a fraction in (0, 1]")
+        }
+        dbHardWatermark = watermark
+        dbVolumePath = value(.dbVolumePath)
     }
 
     static func hostName() -> String {
