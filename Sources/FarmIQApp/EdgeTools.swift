@@ -91,4 +91,18 @@ public enum EdgeTools {
                 : try await database.outbox.discardDeadLetters(selection)
         }
     }
+
+    /// `farmiq-edge bench outbox`: both outbox designs on the same (scratch) database, rows/s printed.
+    public static func outboxBenchmark(configuration: EdgeConfiguration, rows: Int, batchSize: Int, logger: Logger) async throws -> String {
+        try await withDatabase(configuration, logger: logger) { database in
+            try await database.migrate()
+            var lines = ["outbox benchmark: \(rows) rows, batches of \(batchSize), database \(configuration.databaseURL)"]
+            for mode in OutboxBenchmarkMode.allCases {
+                let result = try await database.outbox.benchmark(mode, rows: rows, batchSize: batchSize)
+                let segments = result.segmentRates.map { String(Int($0)) }.joined(separator: " ")
+                lines.append("  \(mode.rawValue): \(Int(result.rowsPerSecond)) rows/s (each tenth of the run: \(segments))")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
 }

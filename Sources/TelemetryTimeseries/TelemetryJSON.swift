@@ -11,11 +11,7 @@ enum TelemetryJSON {
 
     static func readings(_ rows: [RawReading]) -> String {
         array("readings", rows) { row, out in
-            out += "{"
-            field("tenant_id", row.tenantID, &out); out += ","
-            field("farm_id", row.farmID, &out); out += ","
-            field("barn_id", row.barnID, &out); out += ","
-            field("device_id", row.deviceID, &out); out += ","
+            address(row.tenantID, row.farmID, row.barnID, row.deviceID, &out)
             field("event_id", row.eventID, &out); out += ","
             field("metric", row.metric, &out)
             out += ",\"value\":\(number(row.value)),\"unit\":"
@@ -26,11 +22,7 @@ enum TelemetryJSON {
 
     static func aggregates(_ rows: [AggregateBucket]) -> String {
         array("aggregates", rows) { row, out in
-            out += "{"
-            field("tenant_id", row.tenantID, &out); out += ","
-            field("farm_id", row.farmID, &out); out += ","
-            field("barn_id", row.barnID, &out); out += ","
-            field("device_id", row.deviceID, &out); out += ","
+            address(row.tenantID, row.farmID, row.barnID, row.deviceID, &out)
             field("metric", row.metric, &out)
             out += ",\"bucket\":\"\(row.bucket.rawValue)\",\"bucket_start\":\"\(row.bucketStart.rfc3339)\""
             out += ",\"count\":\(row.count),\"sum\":\(number(row.sum)),\"min\":\(number(row.min)),\"max\":\(number(row.max))"
@@ -40,11 +32,7 @@ enum TelemetryJSON {
 
     static func latest(_ rows: [LatestReading]) -> String {
         array("latest", rows) { row, out in
-            out += "{"
-            field("tenant_id", row.tenantID, &out); out += ","
-            field("farm_id", row.farmID, &out); out += ","
-            field("barn_id", row.barnID, &out); out += ","
-            field("device_id", row.deviceID, &out); out += ","
+            address(row.tenantID, row.farmID, row.barnID, row.deviceID, &out)
             field("metric", row.metric, &out)
             out += ",\"value\":\(number(row.value)),\"occurred_at\":\"\(row.occurredAt.rfc3339)\"}"
         }
@@ -58,6 +46,15 @@ enum TelemetryJSON {
         }
         out += "]}"
         return out
+    }
+
+    /// `{"tenant_id":…,"farm_id":…,"barn_id":…,"device_id":…,` — the start of every row object.
+    private static func address(_ tenant: String, _ farm: String, _ barn: String, _ device: String, _ out: inout String) {
+        out += "{"
+        for (name, value) in [("tenant_id", tenant), ("farm_id", farm), ("barn_id", barn), ("device_id", device)] {
+            field(name, value, &out)
+            out += ","
+        }
     }
 
     private static func field(_ name: String, _ value: String, _ out: inout String) {

@@ -96,7 +96,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self, BenchOutboxCommand.self])
 }
 
 struct BenchIngestCommand: AsyncParsableCommand {
@@ -127,5 +127,22 @@ struct BenchIngestCommand: AsyncParsableCommand {
                 httpPort: httpPort, executable: executable),
             logger: logger)
         print(try await benchmark.run())
+    }
+}
+
+struct BenchOutboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "Outbox read-and-mark rate without HTTP: the textbook SKIP LOCKED loop vs the snapshot-bounded cursor. Needs a scratch database.")
+
+    @Option(help: "rows to fill and drain") var rows: Int = 1_000_000
+    @Option(help: "rows per claim / read") var batchSize: Int = 1000
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = options.resolve()
+        var logger = options.bootstrapLogging(configuration, label: "farmiq-bench")
+        logger.logLevel = .warning
+        print(try await EdgeTools.outboxBenchmark(configuration: configuration, rows: rows, batchSize: batchSize, logger: logger))
     }
 }
