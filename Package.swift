@@ -125,6 +125,7 @@ let package = Package(
                 "IngressGateway",
                 "TelemetryTimeseries",
                 "SyncForwarder",
+                "CloudSim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

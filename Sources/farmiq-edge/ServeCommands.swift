@@ -96,7 +96,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self, BenchOutboxCommand.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self, BenchOutboxCommand.self, BenchDrainCommand.self])
 }
 
 struct BenchIngestCommand: AsyncParsableCommand {
@@ -144,5 +144,20 @@ struct BenchOutboxCommand: AsyncParsableCommand {
         var logger = options.bootstrapLogging(configuration, label: "farmiq-bench")
         logger.logLevel = .warning
         print(try await EdgeTools.outboxBenchmark(configuration: configuration, rows: rows, batchSize: batchSize, logger: logger))
+    }
+}
+
+struct BenchDrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain", abstract: "Drain an outbox backlog to an in-process cloud-sim with the real forwarder. Needs a scratch database.")
+
+    @Option(help: "backlog size") var events: Int = 1_000_000
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = options.resolve()
+        var logger = options.bootstrapLogging(configuration, label: "farmiq-bench")
+        logger.logLevel = .warning
+        print(try await DrainBenchmark.run(configuration: configuration, events: max(1, events), logger: logger))
     }
 }
