@@ -215,7 +215,7 @@ struct MQTTSessionStateMachine {
     }
 
     /// Resend / send everything waiting, in order: in-flight publishes, queued publishes,
-    /// subscriptions (all of them when the broker has no session), unsubscribes.
+    /// subscriptions (all of them, every time), unsubscribes.
     private mutating func packetsAfterConnAck(_ connected: Connected) -> [MQTTPacket] {
         var packets: [MQTTPacket] = []
         // In-flight QoS 1 publishes, in their original order. With a session they are resent with
@@ -240,7 +240,10 @@ struct MQTTSessionStateMachine {
         }
         while let next = self.dequeueNextPublish() { packets.append(.publish(next)) }
 
-        if !connected.sessionPresent, !self.subscriptions.isEmpty {
+        // Subscriptions are re-sent after every connect, session or not: SUBSCRIBE of an existing
+        // subscription only replaces it, and Mosquitto 2.0 restores a persisted session without its
+        // shared subscriptions ($share/…), which would leave a resumed gateway receiving nothing.
+        if !self.subscriptions.isEmpty {
             if let id = self.packetIDs.allocate() {
                 let request = SubscribeRequest(subscriptions: self.subscriptions, promise: nil)
                 self.inFlightSubscribes[id] = request
