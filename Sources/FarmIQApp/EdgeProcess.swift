@@ -75,7 +75,7 @@ public struct EdgeProcess: Sendable {
                 let mqtt = MQTTClient(configuration: try mqttConfiguration(), logger: logger)
                 let gateway = IngressGateway(
                     configuration: IngressGatewayConfiguration(
-                        shareGroup: configuration.mqttShareGroup, tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize,
+                        shareGroup: shareGroup(), tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize,
                         diskWatermark: databaseVolumePath().map {
                             DiskWatermark(path: $0, hardRatio: configuration.dbHardWatermark, usage: volumeUsage)
                         }),
@@ -151,6 +151,16 @@ public struct EdgeProcess: Sendable {
         // The broker passes up to 1 MiB so oversized envelopes reach the gateway and are recorded.
         mqtt.maximumPacketSize = 1_048_576 + 4096
         return mqtt
+    }
+
+    /// The configured group, else `farmiq-ingress` for a gateway process (replicas split the work)
+    /// and a plain subscription for all-in-one (one gateway; survives a Mosquitto restart).
+    func shareGroup() -> String? {
+        switch configuration.mqttShareGroup {
+        case "none"?: nil
+        case let group?: group
+        case nil: mode == .ingressGateway ? "farmiq-ingress" : nil
+        }
     }
 
     /// The path whose file system holds the database: configured, or the SQLite file's folder.

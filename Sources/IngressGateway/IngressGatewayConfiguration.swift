@@ -2,8 +2,10 @@ import FarmIQCore
 
 /// Settings of edge-ingress-gateway.
 public struct IngressGatewayConfiguration: Sendable {
-    /// Shared-subscription group; replicas in one group split the messages between them.
-    public var shareGroup: String
+    /// Shared-subscription group; replicas in one group split the messages between them. nil: a plain
+    /// subscription (one gateway). Mosquitto 2.0 does not restore shared subscriptions from its
+    /// persistence after a restart, so a plain subscription is what a single gateway should use there.
+    public var shareGroup: String?
     /// The tenant whose device topics are subscribed to; `+` (default) for every tenant.
     public var tenant: String
     /// Most messages committed in one batch.
@@ -16,7 +18,7 @@ public struct IngressGatewayConfiguration: Sendable {
     public var diskWatermark: DiskWatermark?
 
     public init(
-        shareGroup: String = "farmiq-ingress",
+        shareGroup: String? = "farmiq-ingress",
         tenant: String = "+",
         batchSize: Int = 500,
         retryBase: Duration = .milliseconds(100),
@@ -33,8 +35,10 @@ public struct IngressGatewayConfiguration: Sendable {
         self.validator = validator
     }
 
-    /// `$share/{group}/farmiq/v1/{tenant or +}/+/+/+/telemetry` and `…/event`.
+    /// `$share/{group}/farmiq/v1/{tenant or +}/+/+/+/telemetry` and `…/event` (without `$share/{group}/`
+    /// when there is no group).
     public var topicFilters: [String] {
-        ["telemetry", "event"].map { "$share/\(shareGroup)/farmiq/v1/\(tenant)/+/+/+/\($0)" }
+        let prefix = shareGroup.map { "$share/\($0)/" } ?? ""
+        return ["telemetry", "event"].map { "\(prefix)farmiq/v1/\(tenant)/+/+/+/\($0)" }
     }
 }

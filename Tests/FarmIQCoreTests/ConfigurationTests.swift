@@ -102,7 +102,7 @@ struct EdgeConfigurationTests {
         #expect(config.ingestBatchSize == 500)
         #expect(config.ingestBatchDelayMS == 20)
         #expect(config.mqttReceiveMaximum == 2000)
-        #expect(config.mqttShareGroup == "farmiq-ingress")
+        #expect(config.mqttShareGroup == nil)
         #expect(Identifier.isValidName(config.edgeID))
         #expect(config.edgeID == EdgeConfiguration.hostName())
         #expect(config.mqttClientID == "farmiq-ingress-\(config.edgeID)")

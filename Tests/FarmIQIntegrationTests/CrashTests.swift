@@ -68,7 +68,6 @@ struct StreamRun: Sendable {
         port = ChildEdge.freePort()
         settings = [
             "FARMIQ_MQTT_CLIENT_ID": TestEnvironment.uniqueName("crash-gw"),
-            "FARMIQ_MQTT_SHARE_GROUP": TestEnvironment.uniqueName("crash"),
             "FARMIQ_INGEST_TENANT": tenant,
         ]
         publisher = try await TestPublisher()

@@ -14,7 +14,8 @@ public struct EdgeConfiguration: Sendable {
     public var mqttPassword: String?
     public var mqttCAFile: String?
     public var mqttClientID: String
-    public var mqttShareGroup: String
+    /// Shared-subscription group; nil: the mode's default; "none": a plain subscription.
+    public var mqttShareGroup: String?
     /// The tenant whose topics the gateway subscribes to, or `+` for every tenant.
     public var ingestTenant: String
     public var mqttReceiveMaximum: Int
@@ -66,8 +67,8 @@ public struct EdgeConfiguration: Sendable {
         guard Identifier.isValidName(mqttClientID) else {
             throw EdgeError(.invalidConfiguration, "FARMIQ_MQTT_CLIENT_ID must be 1-64 chars of [A-Za-z0-9_-]")
         }
-        mqttShareGroup = value(.mqttShareGroup) ?? "farmiq-ingress"
-        guard Identifier.isValidName(mqttShareGroup) else {
+        mqttShareGroup = value(.mqttShareGroup)
+        if let mqttShareGroup, !Identifier.isValidName(mqttShareGroup) {
             throw EdgeError(.invalidConfiguration, "FARMIQ_MQTT_SHARE_GROUP must be 1-64 chars of [A-Za-z0-9_-]")
         }
         ingestTenant = value(.ingestTenant) ?? "+"
