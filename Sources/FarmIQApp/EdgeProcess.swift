@@ -148,6 +148,7 @@ public struct EdgeProcess: Sendable {
         mqtt.caCertificatePath = configuration.mqttCAFile
         mqtt.cleanStart = false
         mqtt.receiveMaximum = UInt16(configuration.mqttReceiveMaximum)
+        mqtt.sessionExpiry = .seconds(configuration.mqttSessionExpirySeconds)
         // The broker passes up to 1 MiB so oversized envelopes reach the gateway and are recorded.
         mqtt.maximumPacketSize = 1_048_576 + 4096
         return mqtt

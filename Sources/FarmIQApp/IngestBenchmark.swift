@@ -119,7 +119,10 @@ public struct IngestBenchmark: Sendable {
         environment["FARMIQ_MQTT_URL"] = configuration.mqttURL
         environment["FARMIQ_HTTP_PORT"] = "\(configuration.httpPort)"
         environment["FARMIQ_MQTT_CLIENT_ID"] = "bench-gw-\(runID)"
-        environment["FARMIQ_MQTT_SHARE_GROUP"] = "bench-\(runID)"
+        environment["FARMIQ_MQTT_SHARE_GROUP"] = "none"
+        environment["FARMIQ_INGEST_TENANT"] = "bench-\(runID)"
+        // The run's broker session must not outlive it: the broker would queue later traffic for it.
+        environment["FARMIQ_MQTT_SESSION_EXPIRY_SECONDS"] = "30"
         environment["FARMIQ_LOG_LEVEL"] = "warning"
         child.environment = environment
         try child.run()

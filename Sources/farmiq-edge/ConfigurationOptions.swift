@@ -12,6 +12,7 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .customLong("mqtt-ca-file"), help: "FARMIQ_MQTT_CA_FILE") var mqttCAFile: String?
     @Option(name: .customLong("mqtt-client-id"), help: "FARMIQ_MQTT_CLIENT_ID") var mqttClientID: String?
     @Option(name: .customLong("mqtt-share-group"), help: "FARMIQ_MQTT_SHARE_GROUP") var mqttShareGroup: String?
+    @Option(name: .customLong("mqtt-session-expiry-seconds"), help: "FARMIQ_MQTT_SESSION_EXPIRY_SECONDS") var mqttSessionExpirySeconds: String?
     @Option(name: .customLong("ingest-tenant"), help: "FARMIQ_INGEST_TENANT") var ingestTenant: String?
     @Option(name: .customLong("mqtt-receive-maximum"), help: "FARMIQ_MQTT_RECEIVE_MAXIMUM") var mqttReceiveMaximum: String?
     @Option(name: .customLong("http-host"), help: "FARMIQ_HTTP_HOST") var httpHost: String?
@@ -31,7 +32,7 @@ struct ConfigurationOptions: ParsableArguments {
     var overrides: [String: String] {
         let pairs: [(ConfigurationKey, String?)] = [
             (.databaseURL, databaseURL), (.mqttURL, mqttURL), (.mqttUsername, mqttUsername), (.mqttPassword, mqttPassword),
-            (.mqttCAFile, mqttCAFile), (.mqttClientID, mqttClientID), (.mqttShareGroup, mqttShareGroup), (.ingestTenant, ingestTenant),
+            (.mqttCAFile, mqttCAFile), (.mqttClientID, mqttClientID), (.mqttShareGroup, mqttShareGroup), (.ingestTenant, ingestTenant), (.mqttSessionExpirySeconds, mqttSessionExpirySeconds),
             (.mqttReceiveMaximum, mqttReceiveMaximum), (.httpHost, httpHost), (.httpPort, httpPort), (.mediaRoot, mediaRoot),
             (.cloudURL, cloudURL), (.cloudToken, cloudToken), (.edgeID, edgeID), (.logLevel, logLevel),
             (.telemetryURL, telemetryURL), (.telemetryRetentionDays, telemetryRetentionDays), (.ingestBatchSize, ingestBatchSize),

@@ -21,7 +21,7 @@ struct DiskWatermarkTests {
         let configuration = try EdgeConfiguration(environment: [:], overrides: [
             "FARMIQ_DATABASE_URL": databaseURL, "FARMIQ_MQTT_URL": TestEnvironment.mqttURL, "FARMIQ_HTTP_PORT": "0",
             "FARMIQ_MQTT_CLIENT_ID": TestEnvironment.uniqueName("wm-gw"), "FARMIQ_MQTT_SHARE_GROUP": TestEnvironment.uniqueName("wm"),
-            "FARMIQ_INGEST_TENANT": tenant, "FARMIQ_DB_HARD_WATERMARK": "0.95",
+            "FARMIQ_INGEST_TENANT": tenant, "FARMIQ_DB_HARD_WATERMARK": "0.95", "FARMIQ_MQTT_SESSION_EXPIRY_SECONDS": "30",
         ])
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let process = EdgeProcess(

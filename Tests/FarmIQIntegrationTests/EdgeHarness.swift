@@ -26,6 +26,8 @@ final class InProcessEdge: Sendable {
             "FARMIQ_HTTP_PORT": "0",
             "FARMIQ_MQTT_CLIENT_ID": TestEnvironment.uniqueName("it-gw"),
             "FARMIQ_MQTT_SHARE_GROUP": TestEnvironment.uniqueName("it"),
+            // Test gateways' sessions must not outlive the run: the broker would queue every later message for them.
+            "FARMIQ_MQTT_SESSION_EXPIRY_SECONDS": "30",
             "FARMIQ_MEDIA_ROOT": FileManager.default.temporaryDirectory.path,
         ]
         overrides.merge(settings) { $1 }
@@ -61,6 +63,7 @@ final class ChildEdge: @unchecked Sendable {
         environment["FARMIQ_MQTT_URL"] = TestEnvironment.mqttURL
         environment["FARMIQ_HTTP_PORT"] = "\(port)"
         environment["FARMIQ_LOG_LEVEL"] = "info"
+        environment["FARMIQ_MQTT_SESSION_EXPIRY_SECONDS"] = "120"
         environment["FARMIQ_MEDIA_ROOT"] = FileManager.default.temporaryDirectory.path
         environment.merge(settings) { $1 }
         self.environment = environment

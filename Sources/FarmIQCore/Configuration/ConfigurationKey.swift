@@ -25,6 +25,7 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let mqttCAFile = ConfigurationKey("FARMIQ_MQTT_CA_FILE", default: nil, help: "PEM file of the CA that signed the broker's certificate (mqtts://); default: system trust")
     public static let mqttClientID = ConfigurationKey("FARMIQ_MQTT_CLIENT_ID", default: nil, help: "stable MQTT client id of the gateway; default farmiq-ingress-{edge id}")
     public static let ingestTenant = ConfigurationKey("FARMIQ_INGEST_TENANT", default: "+", help: "tenant whose device topics the gateway subscribes to; + for all")
+    public static let mqttSessionExpirySeconds = ConfigurationKey("FARMIQ_MQTT_SESSION_EXPIRY_SECONDS", default: "604800", help: "how long the broker keeps the gateway's session (and queues for it) while it is away")
     public static let mqttShareGroup = ConfigurationKey("FARMIQ_MQTT_SHARE_GROUP", default: nil, help: "shared-subscription group of the gateway replicas; default farmiq-ingress for serve ingress-gateway, none (a plain subscription) for all-in-one")
     public static let httpHost = ConfigurationKey("FARMIQ_HTTP_HOST", default: "127.0.0.1", help: "HTTP listen address")
     public static let httpPort = ConfigurationKey("FARMIQ_HTTP_PORT", default: "8080", help: "HTTP listen port (0: any free port)")
@@ -43,7 +44,7 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let dbVolumePath = ConfigurationKey("FARMIQ_DB_VOLUME_PATH", default: nil, help: "a path on the database volume (default: the SQLite file's folder; set it for PostgreSQL on a local PVC)")
 
     public static let allCases: [ConfigurationKey] = [
-        .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .ingestTenant,
+        .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .mqttSessionExpirySeconds, .ingestTenant,
         .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .edgeID, .logLevel,
         .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .ingestBatchDelayMS, .mqttReceiveMaximum, .dbHardWatermark, .dbVolumePath,
     ]

@@ -19,6 +19,7 @@ public struct EdgeConfiguration: Sendable {
     /// The tenant whose topics the gateway subscribes to, or `+` for every tenant.
     public var ingestTenant: String
     public var mqttReceiveMaximum: Int
+    public var mqttSessionExpirySeconds: Int
     public var httpHost: String
     public var httpPort: Int
     public var mediaRoot: String
@@ -76,6 +77,7 @@ public struct EdgeConfiguration: Sendable {
             throw EdgeError(.invalidConfiguration, "FARMIQ_INGEST_TENANT must be + or 1-64 chars of [A-Za-z0-9_-]")
         }
         mqttReceiveMaximum = try integer(.mqttReceiveMaximum, 1...65535)
+        mqttSessionExpirySeconds = try integer(.mqttSessionExpirySeconds, 0...4_294_967_295)
         httpHost = value(.httpHost) ?? "127.0.0.1"
         httpPort = try integer(.httpPort, 0...65535)
         mediaRoot = value(.mediaRoot) ?? "./data/media"
