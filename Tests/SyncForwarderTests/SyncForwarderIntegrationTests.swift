@@ -39,7 +39,7 @@ struct SyncForwarderIntegrationTests {
         try await client.shutdown()
     }
 
-    /// Cloud down while 20,000 events are written, then up: every event arrives once, nothing parked.
+    /// Cloud down while 100,000 events (the figure) are written, then up: every event arrives once, nothing parked.
     @Test(arguments: DatabaseEngine.allCases)
     func outageThenEverythingArrives(engine: DatabaseEngine) async throws {
         try await TestDatabase.with(engine) { db in
@@ -49,7 +49,7 @@ struct SyncForwarderIntegrationTests {
             configuration.deliveredRetention = .zero
             configuration.purgeInterval = .milliseconds(200)
             try await Self.withForwarder(db, configuration) { _ in
-                let written = try await Fixtures.ingest(db, count: 20_000)
+                let written = try await Fixtures.ingest(db, count: 100_000)
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(try await db.outbox.stats(now: .now()).pending == written.count)
                 #expect(try await eventually(timeout: .seconds(10)) { try await db.outbox.syncState().first?.state == "backoff" })
