@@ -100,7 +100,6 @@ struct EdgeConfigurationTests {
         #expect(config.telemetryURL == "http://127.0.0.1:8081")
         #expect(config.telemetryRetentionDays == 30)
         #expect(config.ingestBatchSize == 500)
-        #expect(config.ingestBatchDelayMS == 20)
         #expect(config.mqttReceiveMaximum == 2000)
         #expect(config.mqttShareGroup == nil)
         #expect(Identifier.isValidName(config.edgeID))
@@ -164,7 +163,6 @@ struct EdgeConfigurationTests {
         ("FARMIQ_MQTT_RECEIVE_MAXIMUM", "0"), ("FARMIQ_MQTT_RECEIVE_MAXIMUM", "65536"),
         ("FARMIQ_TELEMETRY_RETENTION_DAYS", "0"), ("FARMIQ_TELEMETRY_RETENTION_DAYS", "3651"),
         ("FARMIQ_INGEST_BATCH_SIZE", "0"), ("FARMIQ_INGEST_BATCH_SIZE", "5001"),
-        ("FARMIQ_INGEST_BATCH_DELAY_MS", "-1"), ("FARMIQ_INGEST_BATCH_DELAY_MS", "10001"),
     ])
     func badValues(_ variable: String, _ value: String) throws {
         let fromEnvironment = try #require(configurationError([variable: value]))
@@ -195,7 +193,7 @@ struct EdgeConfigurationTests {
     @Test("configuration keys: flag names and uniqueness")
     func keys() {
         #expect(ConfigurationKey.databaseURL.flagName == "database-url")
-        #expect(ConfigurationKey.ingestBatchDelayMS.flagName == "ingest-batch-delay-ms")
+        #expect(ConfigurationKey.ingestBatchSize.flagName == "ingest-batch-size")
         let names = ConfigurationKey.allCases.map(\.environmentName)
         #expect(Set(names).count == names.count)
         #expect(names.allSatisfy { $0.hasPrefix("FARMIQ_") })

@@ -37,7 +37,6 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let telemetryURL = ConfigurationKey("FARMIQ_TELEMETRY_URL", default: "http://127.0.0.1:8081", help: "cluster mode: where the gateway sends telemetry batches")
     public static let telemetryRetentionDays = ConfigurationKey("FARMIQ_TELEMETRY_RETENTION_DAYS", default: "30", help: "days raw readings are kept once synced")
     public static let ingestBatchSize = ConfigurationKey("FARMIQ_INGEST_BATCH_SIZE", default: "500", help: "messages per gateway commit")
-    public static let ingestBatchDelayMS = ConfigurationKey("FARMIQ_INGEST_BATCH_DELAY_MS", default: "20", help: "longest wait to fill a batch, milliseconds")
     public static let mqttReceiveMaximum = ConfigurationKey("FARMIQ_MQTT_RECEIVE_MAXIMUM", default: "2000", help: "unacknowledged QoS 1 messages the broker may send the gateway")
 
     public static let dbHardWatermark = ConfigurationKey("FARMIQ_DB_HARD_WATERMARK", default: "0.95", help: "used fraction of the database volume at which the gateway stops acknowledging")
@@ -46,6 +45,6 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let allCases: [ConfigurationKey] = [
         .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .mqttSessionExpirySeconds, .ingestTenant,
         .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .edgeID, .logLevel,
-        .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .ingestBatchDelayMS, .mqttReceiveMaximum, .dbHardWatermark, .dbVolumePath,
+        .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbVolumePath,
     ]
 }

@@ -30,7 +30,6 @@ public struct EdgeConfiguration: Sendable {
     public var telemetryURL: String
     public var telemetryRetentionDays: Int
     public var ingestBatchSize: Int
-    public var ingestBatchDelayMS: Int
     /// Used fraction of the database volume at which intake pauses.
     public var dbHardWatermark: Double
     /// A path on the database volume; nil means the SQLite file's folder (PostgreSQL: not watched).
@@ -97,7 +96,6 @@ public struct EdgeConfiguration: Sendable {
         telemetryURL = telemetry
         telemetryRetentionDays = try integer(.telemetryRetentionDays, 1...3650)
         ingestBatchSize = try integer(.ingestBatchSize, 1...5000)
-        ingestBatchDelayMS = try integer(.ingestBatchDelayMS, 0...10_000)
         guard let watermark = Double(value(.dbHardWatermark) ?? ""), watermark > 0, watermark <= 1 else {
             throw EdgeError(.invalidConfiguration, "FARMIQ_DB_HARD_WATERMARK must be a fraction in (0, 1]")
         }

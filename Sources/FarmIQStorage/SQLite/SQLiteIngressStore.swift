@@ -13,14 +13,11 @@ struct SQLiteIngressStore: IngressStore {
                 }
                 let exists = try connection.statement("SELECT 1 FROM device_events WHERE tenant_id = ? AND event_id = ?")
                 defer { exists.reset() }
-                let outbox = try connection.statement("""
-                    INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?)
-                    """)
                 let insert = try connection.statement("""
                     INSERT INTO device_events (tenant_id, event_id, farm_id, barn_id, device_id, event_type, occurred_at, received_at, trace_id, payload, outbox_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-                let now = Timestamp.now().millisecondsSinceEpoch
+                let outbox = try SQLiteOutboxWriter(connection: connection, createdAt: .now())
                 var inserted = 0
                 for index in unique {
                     let event = events[index]
@@ -30,15 +27,7 @@ struct SQLiteIngressStore: IngressStore {
                     exists.bind(1, address.tenantID)
                     exists.bind(2, header.eventID)
                     if try exists.step() { continue }
-                    let outboxEvent = OutboxEvent(event)
-                    outbox.reset()
-                    outbox.bind(1, address.tenantID)
-                    outbox.bind(2, header.eventID)
-                    outbox.bind(3, header.eventType)
-                    outbox.bind(4, header.occurredAt.millisecondsSinceEpoch)
-                    outbox.bind(5, now)
-                    outbox.bind(6, outboxEvent.body)
-                    try outbox.run()
+                    try outbox.insert(OutboxEvent(event))
                     insert.reset()
                     insert.bind(1, address.tenantID)
                     insert.bind(2, header.eventID)

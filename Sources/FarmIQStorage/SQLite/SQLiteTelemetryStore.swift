@@ -15,9 +15,6 @@ struct SQLiteTelemetryStore: TelemetryStore {
     }
 
     private static let existsSQL = "SELECT 1 FROM telemetry_raw WHERE tenant_id = ? AND event_id = ? AND idx = 0"
-    private static let outboxSQL = """
-        INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?)
-        """
     private static let rawSQL = """
         INSERT INTO telemetry_raw (tenant_id, event_id, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at, outbox_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -43,9 +40,8 @@ struct SQLiteTelemetryStore: TelemetryStore {
             MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
         }
         let exists = try connection.statement(existsSQL)
-        let outbox = try connection.statement(outboxSQL)
+        let outbox = try SQLiteOutboxWriter(connection: connection, createdAt: .now())
         let raw = try connection.statement(rawSQL)
-        let now = Timestamp.now().millisecondsSinceEpoch
         var accumulator = AggregateAccumulator()
         var inserted = 0
         for index in unique {
@@ -57,15 +53,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
             exists.bind(2, header.eventID)
             if try exists.step() { continue }
 
-            let event = OutboxEvent(message)
-            outbox.reset()
-            outbox.bind(1, address.tenantID)
-            outbox.bind(2, header.eventID)
-            outbox.bind(3, header.eventType)
-            outbox.bind(4, header.occurredAt.millisecondsSinceEpoch)
-            outbox.bind(5, now)
-            outbox.bind(6, event.body)
-            try outbox.run()
+            try outbox.insert(OutboxEvent(message))
             let outboxID = connection.lastInsertRowID
 
             for (readingIndex, reading) in message.readings.enumerated() {
