@@ -202,8 +202,9 @@ final class MQTTSessionHandler: @unchecked Sendable {
             for (filter, result) in zip(filters, results) where !result.isGranted {
                 self.logger.error("MQTT subscription refused", metadata: ["mqtt.topic_filter": "\(filter)", "mqtt.result": "\(result)"])
             }
-            promise?.succeed(results)
+            // State first: a caller resumed by the promise must already see the subscription active.
             self.publishState()
+            promise?.succeed(results)
         case .completeUnsubscribe(let promise, let result):
             promise?.completeWith(result.mapError { $0 as any Error })
         case .closeConnection(let error, let reason):
