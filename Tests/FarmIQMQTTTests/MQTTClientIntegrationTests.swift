@@ -66,7 +66,7 @@ struct MQTTClientIntegrationTests {
             // Now acknowledge for real; after another connection loss nothing comes back.
             subscriber.acknowledge(thirdDelivery)
             await subscriber.closeConnectionAbruptly()
-            try await withTimeout(5, "reconnect") { try await subscriber.waitUntilConnected() }
+            try await withTimeout(30, "reconnect") { try await subscriber.waitUntilConnected() }
             try await Task.sleep(for: .milliseconds(500))
             #expect(collector.count == 0, "redelivered after acknowledgement: \(collector.messages.map { String(buffer: $0.payload) })")
         }
@@ -109,7 +109,7 @@ struct MQTTClientIntegrationTests {
                         try await publisher.publish(topic: "\(topic)/d\(index % 7)", payload: ByteBuffer(string: "\(index)"), qos: .atLeastOnce)
                     }
                 }
-                try await withTimeout(10, "200 shared messages") {
+                try await withTimeout(60, "200 shared messages") {
                     while firstCollector.count + secondCollector.count < 200 { try await Task.sleep(for: .milliseconds(10)) }
                 }
                 try await Task.sleep(for: .milliseconds(200))
@@ -130,7 +130,7 @@ struct MQTTClientIntegrationTests {
             let collector = MessageCollector(subscriber, acknowledge: true)
             _ = try await subscriber.subscribe([MQTTSubscription(topicFilter: topic, qos: .atLeastOnce)])
             await subscriber.closeConnectionAbruptly()
-            try await withTimeout(5, "resubscribed") {
+            try await withTimeout(30, "resubscribed") {
                 for await state in subscriber.connectionStates where state == .connected(sessionPresent: false, subscriptionsActive: true) {
                     return
                 }
@@ -177,7 +177,7 @@ struct MQTTClientIntegrationTests {
         let client = MQTTClient(configuration: try TestBroker.configuration(), logger: TestBroker.logger)
         let states = client.connectionStates
         async let run: Void = client.run()
-        try await withTimeout(5, "connect") { try await client.waitUntilConnected() }
+        try await withTimeout(30, "connect") { try await client.waitUntilConnected() }
         await client.disconnect()
         try await run
         #expect(client.connectionState == .shutdown)
@@ -206,16 +206,16 @@ struct MQTTClientIntegrationTests {
         let started = ContinuousClock.now
         await client.disconnect()
         try await run
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(10), "disconnect must not wait out a reconnect cycle")
         await #expect(throws: MQTTError.self) { try await publish.value }
     }
 
     @Test func cancellingRunStopsTheClient() async throws {
         let client = MQTTClient(configuration: try TestBroker.configuration(), logger: TestBroker.logger)
         let task = Task { try await client.run() }
-        try await withTimeout(5, "connect") { try await client.waitUntilConnected() }
+        try await withTimeout(30, "connect") { try await client.waitUntilConnected() }
         task.cancel()
-        try await withTimeout(5, "stop") { try await task.value }
+        try await withTimeout(30, "stop") { try await task.value }
         #expect(client.connectionState == .shutdown)
     }
 }

@@ -78,7 +78,7 @@ struct MQTTProtocolFallbackTests {
         try await withConnectedClient(configuration) { client in
             #expect(broker.levels.withValue { $0 } == [5, 4])
             await client.closeConnectionAbruptly()
-            try await withTimeout(5, "reconnect") {
+            try await withTimeout(30, "reconnect") {
                 while broker.levels.withValue({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
                 try await client.waitUntilConnected()
             }

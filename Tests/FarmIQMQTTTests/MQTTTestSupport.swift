@@ -61,7 +61,7 @@ func withConnectedClient<T: Sendable>(
             return nil
         }
         do {
-            try await withTimeout(5, "connect") { try await client.waitUntilConnected() }
+            try await withTimeout(30, "connect") { try await client.waitUntilConnected() }
             let result = try await body(client)
             await client.disconnect()
             try await group.waitForAll()
@@ -96,7 +96,7 @@ final class MessageCollector: Sendable {
     func removeAll() -> [MQTTMessage] { self.storage.withValue { let all = $0; $0 = []; return all } }
 
     /// Waits until at least `count` messages arrived.
-    func wait(for count: Int, seconds: Double = 10) async throws {
+    func wait(for count: Int, seconds: Double = 30) async throws {
         try await withTimeout(seconds, "\(count) messages (have \(self.count))") {
             while self.count < count { try await Task.sleep(for: .milliseconds(5)) }
         }
