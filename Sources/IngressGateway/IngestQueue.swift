@@ -44,9 +44,14 @@ final class IngestQueue<Element: Sendable>: Sendable {
         while true {
             let batch = state.withLock { state -> [Element]? in
                 if !state.buffer.isEmpty {
-                    let take = min(maximum, state.buffer.count)
-                    let batch = Array(state.buffer.prefix(take))
-                    state.buffer.removeFirst(take)
+                    if state.buffer.count <= maximum {
+                        // The common case: take the whole buffer without copying it.
+                        var batch: [Element] = []
+                        swap(&batch, &state.buffer)
+                        return batch
+                    }
+                    let batch = Array(state.buffer.prefix(maximum))
+                    state.buffer.removeFirst(maximum)
                     return batch
                 }
                 return state.finished ? [] : nil

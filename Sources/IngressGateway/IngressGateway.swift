@@ -94,15 +94,28 @@ public final class IngressGateway: Service, Sendable {
         }
     }
 
+    /// Two stages: validation of batch N+1 runs while batch N commits (``PipelineSlot``); commits
+    /// and acknowledgements stay in receive order, one batch at a time.
     private func commitLoop(_ queue: IngestQueue<Pending>) async throws {
-        while true {
-            let batch = await queue.next(maximum: configuration.batchSize)
-            if batch.isEmpty { return }
-            try await waitForDiskSpace()
-            let classified = ClassifiedBatch(batch.map(\.received), validator: configuration.validator)
-            let duplicates = try await commitWithRetry(classified)
-            mqtt.acknowledge(batch.map(\.mqtt))
-            metrics.recordCommitted(classified, duplicates: duplicates)
+        let slot = PipelineSlot<(batch: [Pending], classified: ClassifiedBatch)>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    let batch = await queue.next(maximum: self.configuration.batchSize)
+                    if batch.isEmpty { break }
+                    let classified = ClassifiedBatch(batch.map(\.received), validator: self.configuration.validator)
+                    guard await slot.put((batch, classified)) else { break }
+                }
+                slot.finish()
+            }
+            defer { slot.close() }
+            while let (batch, classified) = await slot.take() {
+                try await waitForDiskSpace()
+                let duplicates = try await commitWithRetry(classified)
+                mqtt.acknowledge(batch.map(\.mqtt))
+                metrics.recordCommitted(classified, duplicates: duplicates)
+            }
+            try await group.waitForAll()
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FarmIQApp
 
 @main
 struct FarmIQEdgeCommand: AsyncParsableCommand {
@@ -9,4 +10,18 @@ struct FarmIQEdgeCommand: AsyncParsableCommand {
             AllInOneCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self,
             MigrateCommand.self, StatusCommand.self, CloudSimCommand.self, OutboxCommand.self,
         ])
+
+    static func main() async {
+        MallocTuning.limitArenas()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

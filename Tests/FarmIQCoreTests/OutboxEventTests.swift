@@ -63,6 +63,33 @@ struct OutboxEventTests {
         #expect(outbox.body.contains(#""n":[1.50,-0]"#))
     }
 
+    @Test("the payload is forwarded as the bytes it arrived in, whitespace and escapes included")
+    func payloadSplicedVerbatim() throws {
+        // A nested member also named "payload" must not be mistaken for the envelope's.
+        let payload = "{ \"status\" : \"online\",\n  \"payload\": {\"x\": \"\\u00e9\"} , \"n\":[ 1.0 ,2 ] }"
+        let envelope = Fixture.envelope("device.status", payload: payload)
+        guard case .event(let event) = try Fixture.validate(Fixture.eventTopic, envelope).get() else {
+            Issue.record("not an event")
+            return
+        }
+        #expect(event.payloadJSON == payload)
+        let outbox = OutboxEvent(event)
+        #expect(outbox.body.hasSuffix(",\"payload\":" + payload + "}"))
+        #expect(try JSONParser.parse(outbox.body)["payload"] == (try JSONParser.parse(payload)))
+    }
+
+    @Test("the parser reports the range of a top-level member only")
+    func capturedRange() throws {
+        let text = #"{"a": {"payload": 1}, "payload" :  [1, {"payload": 2}] , "z": 0}"#
+        let bytes = Array(text.utf8)
+        let (value, range) = try JSONParser.parse(bytes, capturingTopLevelMember: "payload")
+        #expect(value["z"] != nil)
+        let captured = try #require(range)
+        #expect(String(decoding: bytes[captured], as: UTF8.self) == #"[1, {"payload": 2}]"#)
+        #expect(try JSONParser.parse(Array("[1]".utf8), capturingTopLevelMember: "payload").memberRange == nil)
+        #expect(try JSONParser.parse(Array(#"{"x":{"payload":1}}"#.utf8), capturingTopLevelMember: "payload").memberRange == nil)
+    }
+
     @Test("hostile strings in every field are escaped: the body stays one valid JSON object")
     func hostileStrings() throws {
         let hostile = "x\",\"tenant_id\":\"evil\"}\n\u{0}\\"
@@ -70,7 +97,7 @@ struct OutboxEventTests {
             schemaVersion: 1, eventID: hostile, eventType: hostile,
             occurredAt: Timestamp(millisecondsSinceEpoch: 0), traceID: hostile)
         let payload = JSONValue.object([(hostile, .string(hostile)), ("k", .array([.string("\u{1F}\u{7F}")]))])
-        let outbox = OutboxEvent(address: Fixture.address, header: header, payload: payload)
+        let outbox = OutboxEvent(address: Fixture.address, header: header, payloadJSON: JSONWriter.write(payload))
         let fields = try members(outbox.body)
         #expect(fields.map(\.0) == OutboxEventTests.cloudFields)
         let body = try JSONParser.parse(outbox.body)

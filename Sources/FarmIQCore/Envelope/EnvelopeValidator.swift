@@ -32,16 +32,22 @@ public struct EnvelopeValidator: Sendable {
             throw IngestRejection(.invalidUTF8, "payload is not valid UTF-8")
         }
         let document: JSONValue
+        let payloadRange: Range<Int>?
         do {
-            document = try JSONParser.parse(bytes)
+            (document, payloadRange) = try JSONParser.parse(bytes, capturingTopLevelMember: "payload")
         } catch {
             throw IngestRejection(.invalidJSON, error.description)
         }
-        return try validateDocument(topic: parsedTopic, document: document, receivedAt: receivedAt)
+        // The payload is forwarded as the bytes it arrived in (valid UTF-8, checked above).
+        let payloadJSON = payloadRange.map { String(decoding: bytes[$0], as: UTF8.self) }
+        return try validateDocument(topic: parsedTopic, document: document, payloadJSON: payloadJSON, receivedAt: receivedAt)
     }
 
     /// Validates an envelope that was already parsed (the telemetry service re-checks what the gateway sends it).
-    public func validateDocument(topic parsedTopic: IngestTopic, document: JSONValue, receivedAt: Timestamp) throws(IngestRejection) -> IngestMessage {
+    /// `payloadJSON`: the payload member's text as received, when the caller has it.
+    public func validateDocument(
+        topic parsedTopic: IngestTopic, document: JSONValue, payloadJSON: String? = nil, receivedAt: Timestamp
+    ) throws(IngestRejection) -> IngestMessage {
         guard document.isObject else { throw IngestRejection(.invalidEnvelope, "envelope must be a JSON object") }
 
         let header = try validateHeader(document, topic: parsedTopic)
@@ -55,13 +61,15 @@ public struct EnvelopeValidator: Sendable {
             }
             let readings = try TelemetryPayload.readings(from: payloadValue)
             return .telemetry(TelemetryMessage(
-                address: parsedTopic.address, header: header, readings: readings, payload: payloadValue, receivedAt: receivedAt))
+                address: parsedTopic.address, header: header, readings: readings, payload: payloadValue, payloadJSON: payloadJSON,
+                receivedAt: receivedAt))
         case .event:
             guard header.eventType != "telemetry.reading" else {
                 throw IngestRejection(.invalidEventType, "telemetry.reading belongs on the telemetry topic")
             }
             try EventPayload.validate(eventType: header.eventType, payload: payloadValue)
-            return .event(DeviceEvent(address: parsedTopic.address, header: header, payload: payloadValue, receivedAt: receivedAt))
+            return .event(DeviceEvent(
+                address: parsedTopic.address, header: header, payload: payloadValue, payloadJSON: payloadJSON, receivedAt: receivedAt))
         }
     }
 

@@ -33,15 +33,22 @@ public struct TelemetryMessage: Sendable, Equatable {
     public let address: DeviceAddress
     public let header: EnvelopeHeader
     public let readings: [Reading]
-    /// The payload as received (validated), forwarded to the cloud unchanged.
+    /// The payload as received (validated).
     public let payload: JSONValue
+    /// The payload's JSON text, forwarded to the cloud unchanged: the bytes as received when the
+    /// validator had them, else `payload` serialised.
+    public let payloadJSON: String
     public let receivedAt: Timestamp
 
-    public init(address: DeviceAddress, header: EnvelopeHeader, readings: [Reading], payload: JSONValue, receivedAt: Timestamp) {
+    public init(
+        address: DeviceAddress, header: EnvelopeHeader, readings: [Reading], payload: JSONValue,
+        payloadJSON: String? = nil, receivedAt: Timestamp
+    ) {
         self.address = address
         self.header = header
         self.readings = readings
         self.payload = payload
+        self.payloadJSON = payloadJSON ?? JSONWriter.write(payload)
         self.receivedAt = receivedAt
     }
 }
@@ -52,12 +59,15 @@ public struct DeviceEvent: Sendable, Equatable {
     public let header: EnvelopeHeader
     /// The payload object as received (validated for the known types).
     public let payload: JSONValue
+    /// The payload's JSON text, forwarded to the cloud unchanged (see ``TelemetryMessage/payloadJSON``).
+    public let payloadJSON: String
     public let receivedAt: Timestamp
 
-    public init(address: DeviceAddress, header: EnvelopeHeader, payload: JSONValue, receivedAt: Timestamp) {
+    public init(address: DeviceAddress, header: EnvelopeHeader, payload: JSONValue, payloadJSON: String? = nil, receivedAt: Timestamp) {
         self.address = address
         self.header = header
         self.payload = payload
+        self.payloadJSON = payloadJSON ?? JSONWriter.write(payload)
         self.receivedAt = receivedAt
     }
 }

@@ -17,8 +17,10 @@ public struct OutboxEvent: Sendable, Equatable {
     }
 
     /// The cloud event for a device message: the envelope with the topic's ids.
-    public init(address: DeviceAddress, header: EnvelopeHeader, payload: JSONValue) {
-        var body = "{\"tenant_id\":"
+    public init(address: DeviceAddress, header: EnvelopeHeader, payloadJSON: String) {
+        var body = ""
+        body.reserveCapacity(256 + payloadJSON.utf8.count)
+        body += "{\"tenant_id\":"
         JSONWriter.writeString(address.tenantID, into: &body)
         body += ",\"farm_id\":"
         JSONWriter.writeString(address.farmID, into: &body)
@@ -38,16 +40,16 @@ public struct OutboxEvent: Sendable, Equatable {
             body += ",\"trace_id\":null"
         }
         body += ",\"payload\":"
-        JSONWriter.write(payload, into: &body)
+        body += payloadJSON
         body += "}"
         self.init(tenantID: address.tenantID, eventID: header.eventID, eventType: header.eventType, occurredAt: header.occurredAt, body: body)
     }
 
     public init(_ message: TelemetryMessage) {
-        self.init(address: message.address, header: message.header, payload: message.payload)
+        self.init(address: message.address, header: message.header, payloadJSON: message.payloadJSON)
     }
 
     public init(_ event: DeviceEvent) {
-        self.init(address: event.address, header: event.header, payload: event.payload)
+        self.init(address: event.address, header: event.header, payloadJSON: event.payloadJSON)
     }
 }

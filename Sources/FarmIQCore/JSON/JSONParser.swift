@@ -9,10 +9,35 @@ public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index: Int = 0
     private let maxDepth: Int
+    /// A member of the top-level object whose value's byte range is recorded in `capturedRange`.
+    private let captureMember: String?
+    private var capturedRange: Range<Int>?
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, captureMember: String? = nil) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.captureMember = captureMember
+    }
+
+    /// Parses one JSON document and also returns the byte range, within `input`, of the value of the
+    /// top-level object's member `member` (nil when the document is not an object or lacks it).
+    /// The range lets a caller forward that value exactly as received, without re-serialising it.
+    public static func parse(
+        _ input: [UInt8], capturingTopLevelMember member: String, maxDepth: Int = defaultMaxDepth
+    ) throws(JSONParseError) -> (value: JSONValue, memberRange: Range<Int>?) {
+        let result: Result<(JSONValue, Range<Int>?), JSONParseError> = input.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer, maxDepth: maxDepth, captureMember: member)
+            do throws(JSONParseError) {
+                parser.skipWhitespace()
+                let value = try parser.parseValue(depth: 0)
+                parser.skipWhitespace()
+                guard parser.index == buffer.count else { throw parser.error("trailing characters") }
+                return .success((value, parser.capturedRange))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     /// Parses one JSON document; anything but whitespace after it is an error.
@@ -97,7 +122,9 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
+            let valueStart = index
             let value = try parseValue(depth: depth + 1)
+            if depth == 0, let captureMember, key == captureMember { capturedRange = valueStart..<index }
             members.append((key, value))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }

@@ -49,4 +49,7 @@ public enum OutboxBenchmarkMode: String, Sendable, CaseIterable {
     case skipLocked = "skip-locked"
     /// The snapshot-bounded reader: read after the cursor, advance the cursor once per batch.
     case snapshotCursor = "snapshot-cursor"
+
+    /// The tenant of every benchmark row; the benchmarks refuse a database holding other tenants' events.
+    public static let scratchTenant = "farmiq-bench"
 }

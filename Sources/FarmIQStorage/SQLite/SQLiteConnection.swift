@@ -36,8 +36,12 @@ final class SQLiteConnection: @unchecked Sendable {
             } else {
                 try execute("PRAGMA journal_mode = WAL")
                 try execute("PRAGMA synchronous = FULL")
+                // Checkpoint every 8192 pages (32 MiB) instead of 1000: the hot index and roll-up pages that
+                // consecutive batches rewrite are copied to the database file once per checkpoint, not per
+                // few commits (measured: ingest throughput, see README Performance).
+                try execute("PRAGMA wal_autocheckpoint = 8192")
                 try execute("PRAGMA journal_size_limit = 67108864")
-                try execute("PRAGMA cache_size = -65536")
+                try execute("PRAGMA cache_size = -24576")
             }
             try execute("PRAGMA temp_store = MEMORY")
             try execute("PRAGMA foreign_keys = OFF")

@@ -4,7 +4,7 @@ import PostgresNIO
 
 /// Measures the outbox drain without HTTP: the textbook SKIP LOCKED loop against the snapshot-bounded reader.
 enum OutboxBenchmark {
-    static let tenant = "farmiq-bench"
+    static let tenant = OutboxBenchmarkMode.scratchTenant
     static let stream = "bench"
     static let owner = "bench"
 
