@@ -187,6 +187,7 @@ let package = Package(
             dependencies: [
                 "FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

@@ -61,6 +61,11 @@ public struct EdgeProcess: Sendable {
                 TelemetryRoutes(service: service).register(on: router)
                 services.append(RetentionService(
                     store: database.telemetry, retentionDays: configuration.telemetryRetentionDays, logger: logger))
+                if let path = databaseVolumePath() {
+                    services.append(StoragePressureService(
+                        configuration: .init(volumePath: path, softRatio: configuration.dbSoftWatermark),
+                        telemetry: database.telemetry, outbox: database.outbox, usage: volumeUsage, registry: registry, logger: logger))
+                }
                 telemetryService = service
             }
             if mode.runsGateway {

@@ -101,6 +101,8 @@ struct EdgeConfigurationTests {
         #expect(config.telemetryRetentionDays == 30)
         #expect(config.ingestBatchSize == 500)
         #expect(config.mqttReceiveMaximum == 2000)
+        #expect(config.dbHardWatermark == 0.95)
+        #expect(config.dbSoftWatermark == 0.85)
         #expect(config.mqttShareGroup == nil)
         #expect(Identifier.isValidName(config.edgeID))
         #expect(config.edgeID == EdgeConfiguration.hostName())
@@ -163,6 +165,8 @@ struct EdgeConfigurationTests {
         ("FARMIQ_MQTT_RECEIVE_MAXIMUM", "0"), ("FARMIQ_MQTT_RECEIVE_MAXIMUM", "65536"),
         ("FARMIQ_TELEMETRY_RETENTION_DAYS", "0"), ("FARMIQ_TELEMETRY_RETENTION_DAYS", "3651"),
         ("FARMIQ_INGEST_BATCH_SIZE", "0"), ("FARMIQ_INGEST_BATCH_SIZE", "5001"),
+        ("FARMIQ_DB_HARD_WATERMARK", "0"), ("FARMIQ_DB_HARD_WATERMARK", "1.5"),
+        ("FARMIQ_DB_SOFT_WATERMARK", "0"), ("FARMIQ_DB_SOFT_WATERMARK", "nan"), ("FARMIQ_DB_SOFT_WATERMARK", "2"),
     ])
     func badValues(_ variable: String, _ value: String) throws {
         let fromEnvironment = try #require(configurationError([variable: value]))
@@ -173,6 +177,14 @@ struct EdgeConfigurationTests {
         let key = try #require(ConfigurationKey.allCases.first { $0.environmentName == variable })
         let fromFlag = try #require(configurationError([variable: key.defaultValue ?? ""], overrides: [variable: value]))
         #expect(fromFlag.message.contains(variable))
+    }
+
+    @Test("the soft watermark never exceeds the hard one: reclaiming starts no later than intake stops")
+    func softWatermarkClamped() throws {
+        let config = try EdgeConfiguration(environment: ["FARMIQ_DB_HARD_WATERMARK": "0.7"])
+        #expect(config.dbSoftWatermark == 0.7)
+        let explicit = try EdgeConfiguration(environment: ["FARMIQ_DB_HARD_WATERMARK": "0.9", "FARMIQ_DB_SOFT_WATERMARK": "0.6"])
+        #expect(explicit.dbSoftWatermark == 0.6)
     }
 
     @Test("a 64-char edge id still yields a valid default MQTT client id")

@@ -38,6 +38,8 @@ struct DiskWatermarkTests {
         let messages = (0..<200).map { _ in (topic: Envelopes.topic(tenant: tenant), payload: Envelopes.telemetry()) }
         #expect(try await publisher.publish(messages) == 200)  // the broker accepted them
         try await eventually { try await HTTP.metric(base, "farmiq_ingest_paused_disk_full") == 1 }
+        // Above the soft watermark too: the reclaimer runs (nothing is delivered yet, so it reclaims nothing).
+        try await eventually { try await HTTP.metric(base, "farmiq_storage_pressure") == 1 }
         try await Task.sleep(for: .seconds(2))
         #expect(try await HTTP.metric(base, "farmiq_ingest_messages_total{kind=\"telemetry\"}") == 0)
         #expect(try await TestDatabase.messageCount(databaseURL, tenantID: tenant) == 0)

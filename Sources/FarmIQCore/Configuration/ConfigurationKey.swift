@@ -40,11 +40,12 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let mqttReceiveMaximum = ConfigurationKey("FARMIQ_MQTT_RECEIVE_MAXIMUM", default: "2000", help: "unacknowledged QoS 1 messages the broker may send the gateway")
 
     public static let dbHardWatermark = ConfigurationKey("FARMIQ_DB_HARD_WATERMARK", default: "0.95", help: "used fraction of the database volume at which the gateway stops acknowledging")
+    public static let dbSoftWatermark = ConfigurationKey("FARMIQ_DB_SOFT_WATERMARK", default: "0.85", help: "used fraction of the database volume above which delivered outbox rows and synced raw readings are reclaimed early")
     public static let dbVolumePath = ConfigurationKey("FARMIQ_DB_VOLUME_PATH", default: nil, help: "a path on the database volume (default: the SQLite file's folder; set it for PostgreSQL on a local PVC)")
 
     public static let allCases: [ConfigurationKey] = [
         .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .mqttSessionExpirySeconds, .ingestTenant,
         .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .edgeID, .logLevel,
-        .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbVolumePath,
+        .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbSoftWatermark, .dbVolumePath,
     ]
 }

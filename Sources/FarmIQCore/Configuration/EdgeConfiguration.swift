@@ -32,6 +32,9 @@ public struct EdgeConfiguration: Sendable {
     public var ingestBatchSize: Int
     /// Used fraction of the database volume at which intake pauses.
     public var dbHardWatermark: Double
+    /// Used fraction of the database volume above which what is already in the cloud is reclaimed early
+    /// (never above `dbHardWatermark`).
+    public var dbSoftWatermark: Double
     /// A path on the database volume; nil means the SQLite file's folder (PostgreSQL: not watched).
     public var dbVolumePath: String?
 
@@ -100,6 +103,11 @@ public struct EdgeConfiguration: Sendable {
             throw EdgeError(.invalidConfiguration, "FARMIQ_DB_HARD_WATERMARK must be a fraction in (0, 1]")
         }
         dbHardWatermark = watermark
+        guard let soft = Double(value(.dbSoftWatermark) ?? ""), soft > 0, soft <= 1 else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_DB_SOFT_WATERMARK must be a fraction in (0, 1]")
+        }
+        // Reclaiming must start no later than intake stops.
+        dbSoftWatermark = min(soft, watermark)
         dbVolumePath = value(.dbVolumePath)
     }
 

@@ -221,7 +221,7 @@ struct PostgresTelemetryStore: TelemetryStore {
                 WHERE r.received_at < \(cutoff.millisecondsSinceEpoch)
                   AND (o.id IS NULL OR (o.txid, o.id) <= (c.txid, c.last_id))
                   AND NOT EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.outbox_id = r.outbox_id)
-                LIMIT \(limit)
+                ORDER BY r.received_at LIMIT \(limit)
             ), deleted AS (
                 DELETE FROM telemetry_raw WHERE ctid IN (SELECT ctid FROM doomed) RETURNING 1
             )

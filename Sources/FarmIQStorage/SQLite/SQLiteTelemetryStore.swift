@@ -197,7 +197,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
                         WHERE r.received_at < ?1
                           AND (r.outbox_id IS NULL OR r.outbox_id <= (SELECT last_id FROM sync_cursor WHERE stream = 'cloud'))
                           AND NOT EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.outbox_id = r.outbox_id)
-                        LIMIT ?2)
+                        ORDER BY r.received_at LIMIT ?2)
                     """)
                 statement.bind(1, cutoff.millisecondsSinceEpoch)
                 statement.bind(2, limit)

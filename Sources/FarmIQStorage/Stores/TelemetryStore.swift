@@ -19,8 +19,8 @@ public protocol TelemetryStore: Sendable {
     func latest(tenantID: String, deviceID: String?, metric: String?) async throws -> [LatestReading]
 
     /// Retention: deletes at most `limit` raw rows with `received_at < olderThan` whose message is delivered
-    /// (its outbox row is at or below the cloud stream's cursor, or already purged) and not dead-lettered.
-    /// Returns the number deleted.
+    /// (its outbox row is at or below the cloud stream's cursor, or already purged) and not dead-lettered,
+    /// oldest first. Returns the number deleted.
     func deleteSyncedRaw(olderThan: Timestamp, limit: Int) async throws -> Int
 
     /// Distinct messages (event ids) of the tenant in `telemetry_raw`: what operators and the
