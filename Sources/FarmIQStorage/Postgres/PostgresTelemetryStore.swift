@@ -4,7 +4,7 @@ import PostgresNIO
 /// ``TelemetryStore`` on PostgreSQL.
 ///
 /// A batch costs two round trips: one `SELECT` finds the messages already stored, then one statement
-/// writes everything with array binds (`unnest`): the outbox rows, the raw rows joined to their outbox ids,
+/// writes everything with array binds (`unnest`): the outbox rows, the raw rows (one per message) joined to their outbox ids,
 /// and the pre-aggregated roll-up upserts, as data-modifying CTEs of one statement (atomic on its own).
 /// A concurrent writer of the same message makes the plain `INSERT` fail with a unique violation; the
 /// batch is then retried and the retry counts that message as a duplicate.
@@ -38,7 +38,7 @@ struct PostgresTelemetryStore: TelemetryStore {
         let rows = try await backend.query("""
             SELECT r.tenant_id, r.event_id::text FROM telemetry_raw r
             JOIN unnest(\(tenants)::text[], \(eventIDs)::uuid[]) AS k(tenant_id, event_id)
-              ON r.tenant_id = k.tenant_id AND r.event_id = k.event_id AND r.idx = 0
+              ON r.tenant_id = k.tenant_id AND r.event_id = k.event_id
             """, "ingest telemetry")
         var keys = Set<MessageKey>()
         do {
@@ -54,11 +54,10 @@ struct PostgresTelemetryStore: TelemetryStore {
     private func insert(_ messages: [TelemetryMessage]) async throws {
         let now = Timestamp.now().millisecondsSinceEpoch
         var tenants: [String] = [], eventIDs: [String] = [], farms: [String] = [], barns: [String] = [], devices: [String] = []
-        var occurred: [Int64] = [], received: [Int64] = [], bodies: [String] = []
-        var readingMessage: [Int32] = [], readingIndex: [Int32] = [], metrics: [String] = [], values: [Double] = [], units: [String] = []
+        var occurred: [Int64] = [], received: [Int64] = [], bodies: [String] = [], readings: [String] = []
         tenants.reserveCapacity(messages.count)
         var accumulator = AggregateAccumulator()
-        for (ordinal, message) in messages.enumerated() {
+        for message in messages {
             tenants.append(message.address.tenantID)
             eventIDs.append(message.header.eventID)
             farms.append(message.address.farmID)
@@ -67,13 +66,7 @@ struct PostgresTelemetryStore: TelemetryStore {
             occurred.append(message.header.occurredAt.millisecondsSinceEpoch)
             received.append(message.receivedAt.millisecondsSinceEpoch)
             bodies.append(OutboxEvent(message).body)
-            for (index, reading) in message.readings.enumerated() {
-                readingMessage.append(Int32(ordinal + 1))
-                readingIndex.append(Int32(index))
-                metrics.append(reading.metric)
-                values.append(reading.value)
-                units.append(reading.unit ?? "")  // units are never empty; '' stands for NULL
-            }
+            readings.append(ReadingsColumn.encode(message.readings))
             accumulator.add(message)
         }
         var aggTenants: [String] = [], aggFarms: [String] = [], aggBarns: [String] = [], aggDevices: [String] = [], aggMetrics: [String] = []
@@ -98,20 +91,16 @@ struct PostgresTelemetryStore: TelemetryStore {
         let query: PostgresQuery = """
             WITH msg AS (
                 SELECT * FROM unnest(\(tenants)::text[], \(eventIDs)::uuid[], \(farms)::text[], \(barns)::text[], \(devices)::text[],
-                                     \(occurred)::int8[], \(received)::int8[], \(bodies)::text[]) WITH ORDINALITY
-                    AS m(tenant_id, event_id, farm_id, barn_id, device_id, occurred_at, received_at, body, n)
+                                     \(occurred)::int8[], \(received)::int8[], \(bodies)::text[], \(readings)::text[])
+                    AS m(tenant_id, event_id, farm_id, barn_id, device_id, occurred_at, received_at, body, readings)
             ), ob AS (
                 INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body)
                 SELECT tenant_id, event_id, 'telemetry.reading', occurred_at, \(now), body FROM msg
                 RETURNING id, tenant_id, event_id
             ), raw AS (
-                INSERT INTO telemetry_raw (tenant_id, event_id, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at, outbox_id)
-                SELECT m.tenant_id, m.event_id, r.idx, m.farm_id, m.barn_id, m.device_id, r.metric, r.value, NULLIF(r.unit, ''),
-                       m.occurred_at, m.received_at, ob.id
-                FROM unnest(\(readingMessage)::int4[], \(readingIndex)::int4[], \(metrics)::text[], \(values)::float8[], \(units)::text[])
-                    AS r(n, idx, metric, value, unit)
-                JOIN msg m ON m.n = r.n
-                JOIN ob ON ob.tenant_id = m.tenant_id AND ob.event_id = m.event_id
+                INSERT INTO telemetry_raw (tenant_id, event_id, farm_id, barn_id, device_id, occurred_at, received_at, outbox_id, readings)
+                SELECT m.tenant_id, m.event_id, m.farm_id, m.barn_id, m.device_id, m.occurred_at, m.received_at, ob.id, m.readings
+                FROM msg m JOIN ob ON ob.tenant_id = m.tenant_id AND ob.event_id = m.event_id
             ), agg AS (
                 INSERT INTO telemetry_agg AS a (tenant_id, farm_id, barn_id, device_id, metric, bucket_size, bucket_start,
                     count, sum, min, max, last_value, last_occurred_at, last_event_id)
@@ -141,12 +130,14 @@ struct PostgresTelemetryStore: TelemetryStore {
 
     func rawReadings(_ query: RawReadingQuery) async throws -> [RawReading] {
         let rows = try await backend.query("""
-            SELECT tenant_id, event_id::text, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at
-            FROM telemetry_raw
-            WHERE tenant_id = \(query.tenantID) AND occurred_at >= \(query.from.millisecondsSinceEpoch) AND occurred_at < \(query.to.millisecondsSinceEpoch)
-              AND (\(query.deviceID)::text IS NULL OR device_id = \(query.deviceID))
-              AND (\(query.metric)::text IS NULL OR metric = \(query.metric))
-            ORDER BY occurred_at, event_id, idx
+            SELECT r.tenant_id, r.event_id::text, (e.ord - 1)::int4, r.farm_id, r.barn_id, r.device_id,
+                   e.item->>0, (e.item->>1)::float8, e.item->>2, r.occurred_at, r.received_at
+            FROM telemetry_raw r CROSS JOIN LATERAL jsonb_array_elements(r.readings::jsonb) WITH ORDINALITY AS e(item, ord)
+            WHERE r.tenant_id = \(query.tenantID) AND r.occurred_at >= \(query.from.millisecondsSinceEpoch)
+              AND r.occurred_at < \(query.to.millisecondsSinceEpoch)
+              AND (\(query.deviceID)::text IS NULL OR r.device_id = \(query.deviceID))
+              AND (\(query.metric)::text IS NULL OR e.item->>0 = \(query.metric))
+            ORDER BY r.occurred_at, r.event_id, e.ord
             LIMIT \(query.effectiveLimit)
             """, "query raw readings")
         var result: [RawReading] = []
@@ -237,7 +228,7 @@ struct PostgresTelemetryStore: TelemetryStore {
 
     func messageCount(tenantID: String) async throws -> Int {
         let rows = try await backend.query(
-            "SELECT count(*) FROM telemetry_raw WHERE tenant_id = \(tenantID) AND idx = 0", "count messages")
+            "SELECT count(*) FROM telemetry_raw WHERE tenant_id = \(tenantID)", "count messages")
         do {
             for try await count in rows.decode(Int64.self) { return Int(count) }
         } catch {

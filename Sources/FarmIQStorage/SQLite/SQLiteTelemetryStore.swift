@@ -14,10 +14,10 @@ struct SQLiteTelemetryStore: TelemetryStore {
         }
     }
 
-    private static let existsSQL = "SELECT 1 FROM telemetry_raw WHERE tenant_id = ? AND event_id = ? AND idx = 0"
+    private static let existsSQL = "SELECT 1 FROM telemetry_raw WHERE tenant_id = ? AND event_id = ?"
     private static let rawSQL = """
-        INSERT INTO telemetry_raw (tenant_id, event_id, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at, outbox_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO telemetry_raw (tenant_id, event_id, farm_id, barn_id, device_id, occurred_at, received_at, outbox_id, readings)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let aggregateUpsertSQL = """
         INSERT INTO telemetry_agg (tenant_id, farm_id, barn_id, device_id, metric, bucket_size, bucket_start,
@@ -56,22 +56,17 @@ struct SQLiteTelemetryStore: TelemetryStore {
             try outbox.insert(OutboxEvent(message))
             let outboxID = connection.lastInsertRowID
 
-            for (readingIndex, reading) in message.readings.enumerated() {
-                raw.reset()
-                raw.bind(1, address.tenantID)
-                raw.bind(2, header.eventID)
-                raw.bind(3, readingIndex)
-                raw.bind(4, address.farmID)
-                raw.bind(5, address.barnID)
-                raw.bind(6, address.deviceID)
-                raw.bind(7, reading.metric)
-                raw.bind(8, reading.value)
-                raw.bind(9, reading.unit)
-                raw.bind(10, header.occurredAt.millisecondsSinceEpoch)
-                raw.bind(11, message.receivedAt.millisecondsSinceEpoch)
-                raw.bind(12, outboxID)
-                try raw.run()
-            }
+            raw.reset()
+            raw.bind(1, address.tenantID)
+            raw.bind(2, header.eventID)
+            raw.bind(3, address.farmID)
+            raw.bind(4, address.barnID)
+            raw.bind(5, address.deviceID)
+            raw.bind(6, header.occurredAt.millisecondsSinceEpoch)
+            raw.bind(7, message.receivedAt.millisecondsSinceEpoch)
+            raw.bind(8, outboxID)
+            raw.bind(9, ReadingsColumn.encode(message.readings))
+            try raw.run()
             accumulator.add(message)
             inserted += 1
         }
@@ -98,31 +93,49 @@ struct SQLiteTelemetryStore: TelemetryStore {
         return IngestCounts(inserted: inserted, duplicates: repeats + (unique.count - inserted))
     }
 
+    /// Pages through the tenant's messages in `(occurred_at, event_id)` order and expands their readings,
+    /// keeping those of the metric asked for, until `limit` readings are collected.
     func rawReadings(_ query: RawReadingQuery) async throws -> [RawReading] {
         var sql = """
-            SELECT tenant_id, event_id, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at
+            SELECT tenant_id, event_id, farm_id, barn_id, device_id, occurred_at, received_at, readings
             FROM telemetry_raw WHERE tenant_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3
+              AND (occurred_at, event_id) > (?5, ?6)
             """
         if query.deviceID != nil { sql += " AND device_id = ?4" }
-        if query.metric != nil { sql += " AND metric = ?5" }
-        sql += " ORDER BY occurred_at, event_id, idx LIMIT ?6"
+        sql += " ORDER BY occurred_at, event_id LIMIT ?7"
+        let limit = query.effectiveLimit
         return try await backend.read { [sql] connection in
             let statement = try connection.statement(sql)
             defer { statement.reset() }
-            statement.bind(1, query.tenantID)
-            statement.bind(2, query.from.millisecondsSinceEpoch)
-            statement.bind(3, query.to.millisecondsSinceEpoch)
-            if let deviceID = query.deviceID { statement.bind(4, deviceID) }
-            if let metric = query.metric { statement.bind(5, metric) }
-            statement.bind(6, query.effectiveLimit)
             var rows: [RawReading] = []
-            while try statement.step() {
-                rows.append(RawReading(
-                    tenantID: statement.string(0), eventID: statement.string(1), index: statement.int(2),
-                    farmID: statement.string(3), barnID: statement.string(4), deviceID: statement.string(5),
-                    metric: statement.string(6), value: statement.double(7), unit: statement.optionalString(8),
-                    occurredAt: Timestamp(millisecondsSinceEpoch: statement.int64(9)),
-                    receivedAt: Timestamp(millisecondsSinceEpoch: statement.int64(10))))
+            var after: (occurredAt: Int64, eventID: String) = (Int64.min, "")
+            while rows.count < limit {
+                statement.reset()
+                statement.bind(1, query.tenantID)
+                statement.bind(2, query.from.millisecondsSinceEpoch)
+                statement.bind(3, query.to.millisecondsSinceEpoch)
+                if let deviceID = query.deviceID { statement.bind(4, deviceID) }
+                statement.bind(5, after.occurredAt)
+                statement.bind(6, after.eventID)
+                statement.bind(7, limit)
+                var messages = 0
+                while try statement.step(), rows.count < limit {
+                    messages += 1
+                    let eventID = statement.string(1)
+                    let occurredAt = statement.int64(5)
+                    after = (occurredAt, eventID)
+                    for (index, reading) in try ReadingsColumn.decode(statement.string(7)).enumerated()
+                    where query.metric == nil || reading.metric == query.metric {
+                        guard rows.count < limit else { break }
+                        rows.append(RawReading(
+                            tenantID: statement.string(0), eventID: eventID, index: index,
+                            farmID: statement.string(2), barnID: statement.string(3), deviceID: statement.string(4),
+                            metric: reading.metric, value: reading.value, unit: reading.unit,
+                            occurredAt: Timestamp(millisecondsSinceEpoch: occurredAt),
+                            receivedAt: Timestamp(millisecondsSinceEpoch: statement.int64(6))))
+                    }
+                }
+                if messages < limit { break }  // the range is exhausted
             }
             return rows
         }
@@ -209,7 +222,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
 
     func messageCount(tenantID: String) async throws -> Int {
         try await backend.read { connection in
-            let statement = try connection.statement("SELECT count(*) FROM telemetry_raw WHERE tenant_id = ?1 AND idx = 0")
+            let statement = try connection.statement("SELECT count(*) FROM telemetry_raw WHERE tenant_id = ?1")
             defer { statement.reset() }
             statement.bind(1, tenantID)
             return try statement.step() ? statement.int(0) : 0

@@ -2,7 +2,7 @@ import FarmIQCore
 
 /// `telemetry_raw`, `telemetry_agg` and their `sync_outbox` rows.
 public protocol TelemetryStore: Sendable {
-    /// Stores a batch in one transaction: one `telemetry_raw` row per reading, the 1-minute and 1-hour
+    /// Stores a batch in one transaction: one `telemetry_raw` row per message, the 1-minute and 1-hour
     /// `telemetry_agg` upserts, one `sync_outbox` row per newly accepted message.
     ///
     /// Idempotent on `(tenant_id, event_id)`: a message already stored, or repeated in the batch, is counted
@@ -18,7 +18,7 @@ public protocol TelemetryStore: Sendable {
     /// The latest value per (device, metric) of a tenant, from the 1-hour roll-ups.
     func latest(tenantID: String, deviceID: String?, metric: String?) async throws -> [LatestReading]
 
-    /// Retention: deletes at most `limit` raw rows with `received_at < olderThan` whose message is delivered
+    /// Retention: deletes at most `limit` raw rows (messages) with `received_at < olderThan` whose message is delivered
     /// (its outbox row is at or below the cloud stream's cursor, or already purged) and not dead-lettered,
     /// oldest first. Returns the number deleted.
     func deleteSyncedRaw(olderThan: Timestamp, limit: Int) async throws -> Int

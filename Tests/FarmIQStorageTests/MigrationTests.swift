@@ -1,0 +1,69 @@
+import FarmIQCore
+import Testing
+@testable import FarmIQStorage
+
+@Suite("Migrations")
+struct MigrationTests {
+    /// A database at version 2 (one raw row per reading) with readings in it, then migrated.
+    @Test("version 3 folds per-reading raw rows into one row per message, readings and order intact", arguments: DatabaseEngine.allCases)
+    func rawPerMessageKeepsEveryReading(engine: DatabaseEngine) async throws {
+        try await TestDatabase.with(engine, migrate: false) { db in
+            try await db.execute(unsafeSQL: "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)")
+            for migration in [Migrations.initial, Migrations.outboxCursor] {
+                for sql in engine == .sqlite ? migration.sqlite : migration.postgres {
+                    try await db.execute(unsafeSQL: sql)
+                }
+                try await db.execute(unsafeSQL: "INSERT INTO schema_migrations VALUES (\(migration.version), '\(migration.name)', 0)")
+            }
+            let first = Fixtures.eventID(), second = Fixtures.eventID()
+            // Inserted out of index order on purpose; units with a quote and a null.
+            let rows = [
+                (first, 1, "humidity", "61.25", "'percent'"), (first, 0, "temperature", "24.3", "'celsius \"C\"'"),
+                (first, 2, "co2", "812", "NULL"), (second, 0, "temperature", "-0.5", "'celsius'"),
+            ]
+            for (eventID, index, metric, value, unit) in rows {
+                let occurred = eventID == first ? Fixtures.time(1_000).millisecondsSinceEpoch : Fixtures.time(2_000).millisecondsSinceEpoch
+                try await db.execute(unsafeSQL: """
+                    INSERT INTO telemetry_raw (tenant_id, event_id, idx, farm_id, barn_id, device_id, metric, value, unit, occurred_at, received_at, outbox_id)
+                    VALUES ('tenant-a', '\(eventID)', \(index), 'farm-1', 'barn-1', 'dev-1', '\(metric)', \(value), \(unit), \(occurred), \(occurred), 7)
+                    """)
+            }
+            try await db.migrate()
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT count(*) FROM telemetry_raw") == 2)
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT count(*) FROM schema_migrations") == Migrations.all.count)
+            let readings = try await db.telemetry.rawReadings(RawReadingQuery(tenantID: "tenant-a", from: Fixtures.time(0), to: Fixtures.time(10_000)))
+            #expect(readings.map(\.eventID) == [first, first, first, second])
+            #expect(readings.map(\.index) == [0, 1, 2, 0])
+            #expect(readings.map(\.metric) == ["temperature", "humidity", "co2", "temperature"])
+            #expect(readings.map(\.value) == [24.3, 61.25, 812, -0.5])
+            #expect(readings.map(\.unit) == ["celsius \"C\"", "percent", nil, "celsius"])
+            #expect(try await db.telemetry.messageCount(tenantID: "tenant-a") == 2)
+            // The new shape takes new messages, and a migrated message is still a duplicate.
+            let again = Fixtures.telemetry(at: 3_000, readings: [("temperature", 20)])
+            #expect(try await db.telemetry.ingest([again]) == IngestCounts(inserted: 1, duplicates: 0))
+        }
+    }
+}
+
+@Suite("ReadingsColumn")
+struct ReadingsColumnTests {
+    @Test("round trip, including escapes, null units, extreme and negative values")
+    func roundTrip() throws {
+        let readings = [
+            Reading(metric: "temperature", value: 24.3, unit: "celsius"),
+            Reading(metric: "odd\"metric\\", value: -1e-300, unit: nil),
+            Reading(metric: "big", value: 1.7976931348623157e308, unit: "u\n"),
+            Reading(metric: "int", value: 812, unit: ""),
+        ]
+        let text = ReadingsColumn.encode(readings)
+        #expect(try ReadingsColumn.decode(text) == readings)
+        #expect(ReadingsColumn.encode([Reading(metric: "co2", value: 812, unit: nil)]) == #"[["co2",812,null]]"#)
+    }
+
+    @Test("a damaged column is a typed error, never a crash", arguments: [
+        "", "{}", "[1]", #"[["m"]]"#, #"[["m","1",null]]"#, #"[["m",1,2]]"#, #"[[1,1,null]]"#, "[[", "null",
+    ])
+    func damaged(_ text: String) {
+        #expect(throws: EdgeError.self) { try ReadingsColumn.decode(text) }
+    }
+}
