@@ -8,9 +8,33 @@ import Synchronization
 /// (Receive Maximum: unacknowledged messages), so it needs no bound of its own.
 final class IngestQueue<Element: Sendable>: Sendable {
     private struct State {
+        /// Elements from `head` on are waiting; those before it were taken (compacted lazily, so a
+        /// take never shifts the rest of the buffer).
         var buffer: [Element] = []
+        var head = 0
         var waiter: CheckedContinuation<Void, Never>?
         var finished = false
+
+        var waiting: Int { buffer.count - head }
+
+        mutating func take(_ maximum: Int) -> [Element] {
+            if head == 0 && buffer.count <= maximum {
+                var batch: [Element] = []
+                swap(&batch, &buffer)
+                return batch
+            }
+            let end = head + min(maximum, waiting)
+            let batch = Array(buffer[head..<end])
+            head = end
+            if head == buffer.count {
+                buffer.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024 && head * 2 >= buffer.count {
+                buffer.removeFirst(head)
+                head = 0
+            }
+            return batch
+        }
     }
 
     private let state = Mutex(State())
@@ -36,30 +60,20 @@ final class IngestQueue<Element: Sendable>: Sendable {
         waiter?.resume()
     }
 
-    var count: Int { state.withLock { $0.buffer.count } }
+    var count: Int { state.withLock { $0.waiting } }
 
     /// Waits until something is queued (or the queue is finished) and takes up to `maximum` elements.
     /// Returns an empty array only when finished and drained. One consumer at a time.
     func next(maximum: Int) async -> [Element] {
         while true {
             let batch = state.withLock { state -> [Element]? in
-                if !state.buffer.isEmpty {
-                    if state.buffer.count <= maximum {
-                        // The common case: take the whole buffer without copying it.
-                        var batch: [Element] = []
-                        swap(&batch, &state.buffer)
-                        return batch
-                    }
-                    let batch = Array(state.buffer.prefix(maximum))
-                    state.buffer.removeFirst(maximum)
-                    return batch
-                }
+                if state.waiting > 0 { return state.take(maximum) }
                 return state.finished ? [] : nil
             }
             if let batch { return batch }
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
-                    if !state.buffer.isEmpty || state.finished { return true }
+                    if state.waiting > 0 || state.finished { return true }
                     state.waiter = continuation
                     return false
                 }

@@ -72,6 +72,37 @@ struct MQTTClientIntegrationTests {
         }
     }
 
+    /// Mosquitto 2.0.11 honours our Receive Maximum until the first PUBACK, then sends its whole
+    /// queue (fixed in 2.0.13). The client holds socket reads instead, so what it has in memory stays
+    /// near the Receive Maximum and the rest waits in the broker.
+    @Test func unacknowledgedMessagesStayNearOurReceiveMaximum() async throws {
+        let topic = TestBroker.uniqueTopic()
+        var configuration = try TestBroker.configuration()
+        configuration.receiveMaximum = 10
+        let payload = ByteBuffer(repeating: UInt8(ascii: "x"), count: 32 * 1024)
+        try await withConnectedClient(configuration) { subscriber in
+            let collector = MessageCollector(subscriber, acknowledge: false)
+            _ = try await subscriber.subscribe([MQTTSubscription(topicFilter: topic, qos: .atLeastOnce)])
+            try await withConnectedClient(TestBroker.configuration()) { publisher in
+                for _ in 0..<60 {
+                    try await publisher.publish(topic: topic, payload: payload, qos: .atLeastOnce)
+                }
+            }
+            var received = 0
+            while received < 60 {
+                try await collector.wait(for: min(10, 60 - received))
+                try await Task.sleep(for: .milliseconds(300))
+                // What one read cycle brings in can land past the limit: NIO reads up to 4 × 64 KiB per
+                // readable event (eight of these messages); then reads stop until acknowledgements.
+                #expect(collector.count <= 10 + 8, "\(collector.count) unacknowledged messages in the client")
+                let batch = collector.removeAll()
+                received += batch.count
+                subscriber.acknowledge(batch)
+            }
+            #expect(received == 60)
+        }
+    }
+
     @Test func sessionSurvivesAClientRestartWithTheSameClientID() async throws {
         let topic = TestBroker.uniqueTopic()
         let clientID = "test-restart-\(UUID().uuidString.lowercased())"

@@ -378,6 +378,47 @@ struct MQTTSessionStateMachineTests {
         #expect(error.code == .timeout)
     }
 
+    @Test func readsAreHeldAtOurReceiveMaximumAndResumeOnAcknowledgement() {
+        var machine = MQTTSessionStateMachine(configuration: Self.configuration(receiveMaximum: 3))
+        _ = connected(&machine)
+        var tokens: [MQTTAckToken] = []
+        for id in UInt16(1)...3 {
+            #expect(!machine.holdsReads)
+            guard case .deliver(let message) = machine.publishReceived(.init(topic: "in", payload: ByteBuffer(), qos: .atLeastOnce, packetID: id)) else {
+                Issue.record("not delivered")
+                return
+            }
+            tokens.append(message.ackToken)
+        }
+        #expect(machine.holdsReads)
+        // QoS 0 does not count.
+        _ = machine.publishReceived(.init(topic: "in", payload: ByteBuffer(), qos: .atMostOnce))
+        #expect(machine.holdsReads)
+        #expect(machine.acknowledge(tokens[0]) != nil)
+        #expect(!machine.holdsReads)
+    }
+
+    @Test func heldReadsNeverTimeOutThePingButStillSendIt() {
+        var machine = MQTTSessionStateMachine(configuration: Self.configuration())
+        _ = connected(&machine)
+        guard case .write(.pingreq) = machine.keepAliveTick(now: t0 + .seconds(30)) else {
+            Issue.record("no PINGREQ")
+            return
+        }
+        machine.didSend(now: t0 + .seconds(30))
+        // The PINGRESP sits unread while reads are held: no timeout, and the broker still hears from us.
+        #expect(machine.keepAliveTick(now: t0 + .seconds(45), readsHeld: true).isNone)
+        guard case .write(.pingreq) = machine.keepAliveTick(now: t0 + .seconds(60), readsHeld: true) else {
+            Issue.record("no PINGREQ while reads are held")
+            return
+        }
+        machine.didSend(now: t0 + .seconds(60))
+        #expect(machine.keepAliveTick(now: t0 + .seconds(89), readsHeld: true).isNone)
+        // Reads resume and the PINGRESP arrives: back to normal.
+        machine.pingRespReceived()
+        #expect(machine.keepAliveTick(now: t0 + .seconds(89)).isNone)
+    }
+
     @Test func trafficPostponesPings() {
         var machine = MQTTSessionStateMachine(configuration: Self.configuration())
         _ = connected(&machine)

@@ -1,9 +1,10 @@
 import NIOCore
 
 /// The last handler of a connection's pipeline: forwards decoded packets and connection events
-/// to the ``MQTTSessionHandler`` and writes what it encodes.
-final class MQTTChannelHandler: ChannelInboundHandler {
+/// to the ``MQTTSessionHandler``, writes what it encodes, and passes socket reads through its flow control.
+final class MQTTChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = MQTTPacket
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let session: MQTTSessionHandler
@@ -46,6 +47,16 @@ final class MQTTChannelHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         self.session.errorCaught(error, from: self)
+    }
+
+    /// Socket reads go through the session's flow control (it may hold them; ``read()`` resumes).
+    func read(context: ChannelHandlerContext) {
+        if self.session.shouldRead(from: self) { context.read() }
+    }
+
+    /// Resumes a held read.
+    func read() {
+        self.context?.read()
     }
 
     func writeAndFlush(_ buffer: ByteBuffer) {

@@ -28,6 +28,8 @@ final class MQTTSessionHandler: @unchecked Sendable {
     private(set) var lastOutcome: MQTTSessionStateMachine.ConnectionOutcome?
     private var shutdownRequested = false
     private var backoffSleep: (scheduled: Scheduled<Void>, promise: EventLoopPromise<Void>)?
+    /// A socket read the channel asked for and flow control held back (``MQTTSessionStateMachine/holdsReads``).
+    private var heldRead = false
 
     init(
         eventLoop: any EventLoop,
@@ -104,6 +106,7 @@ final class MQTTSessionHandler: @unchecked Sendable {
         guard handler === self.connection else { return }
         self.deliverPending()
         self.connection = nil
+        self.heldRead = false
         self.pendingWrites = nil
         self.flushScheduled = false
         self.keepAliveTask?.cancel()
@@ -127,6 +130,22 @@ final class MQTTSessionHandler: @unchecked Sendable {
     func acknowledge(_ token: MQTTAckToken) {
         guard let puback = self.stateMachine.acknowledge(token) else { return }
         self.write(.puback(puback))
+        if self.heldRead, !self.stateMachine.holdsReads {
+            self.heldRead = false
+            self.connection?.read()
+        }
+    }
+
+    /// The channel wants to read from the socket; false holds the read until acknowledgements free
+    /// room under our Receive Maximum.
+    func shouldRead(from handler: MQTTChannelHandler) -> Bool {
+        guard handler === self.connection, self.stateMachine.holdsReads else { return true }
+        if !self.heldRead {
+            self.logger.debug("MQTT reads held: Receive Maximum of unacknowledged messages reached",
+                              metadata: ["mqtt.unacknowledged": "\(self.stateMachine.unacknowledgedIncomingCount)"])
+        }
+        self.heldRead = true
+        return false
     }
 
     func subscribe(_ subscriptions: [MQTTSubscription], promise: EventLoopPromise<[MQTTSubscribeResult]>?) {
@@ -283,7 +302,7 @@ final class MQTTSessionHandler: @unchecked Sendable {
         guard let keepAlive = self.stateMachine.effectiveKeepAlive else { return }
         let interval = TimeAmount.nanoseconds(max(keepAlive.nanoseconds / 4, TimeAmount.milliseconds(50).nanoseconds))
         self.keepAliveTask = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
-            self.run(self.stateMachine.keepAliveTick(now: .now()))
+            self.run(self.stateMachine.keepAliveTick(now: .now(), readsHeld: self.heldRead))
         }
     }
 

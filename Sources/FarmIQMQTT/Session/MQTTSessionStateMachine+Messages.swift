@@ -101,6 +101,15 @@ extension MQTTSessionStateMachine {
     /// The application acknowledges a message. Returns the PUBACK to write, or nil when there is
     /// nothing to do: QoS 0, already acknowledged, or received on an older connection (the broker
     /// redelivers that one and it is acknowledged again then).
+    /// Client-side flow control: stop reading from the socket while the application holds as many
+    /// unacknowledged QoS 1 messages as our Receive Maximum. A broker should never send more, but
+    /// Mosquitto 2.0.11 (Debian 12) does: after a PUBACK it moves its whole queue in flight (fixed in
+    /// 2.0.13, "inflight quota management"), which after a long outage would be millions of messages
+    /// in the client's memory. Held reads leave them in the broker, as the protocol intends.
+    var holdsReads: Bool {
+        self.unackedIncoming.count >= Int(self.configuration.receiveMaximum)
+    }
+
     mutating func acknowledge(_ token: MQTTAckToken) -> MQTTPacket.PubAck? {
         guard token.packetID != 0, token.generation == self.generation, self.isConnected,
               self.unackedIncoming.remove(token.packetID)
@@ -207,8 +216,18 @@ extension MQTTSessionStateMachine {
 
     /// Called periodically: PINGREQ when nothing was sent for a keep-alive period; close when a
     /// PINGREQ stayed unanswered for the ping timeout.
-    mutating func keepAliveTick(now: NIODeadline) -> Action {
+    ///
+    /// `readsHeld`: the client is not reading (flow control, see ``holdsReads``), so a PINGRESP may be
+    /// waiting unread in the socket: no timeout then, but a PINGREQ every keep-alive period still
+    /// tells the broker the client is alive.
+    mutating func keepAliveTick(now: NIODeadline, readsHeld: Bool = false) -> Action {
         guard case .connected(var connected) = self.state, connected.keepAlive > .zero else { return .none }
+        if readsHeld {
+            guard now - connected.lastSend >= connected.keepAlive else { return .none }
+            connected.pingSentAt = now
+            self.state = .connected(connected)
+            return .write(.pingreq)
+        }
         if let sentAt = connected.pingSentAt {
             if now - sentAt >= self.configuration.pingTimeout {
                 return .closeConnection(MQTTError(.timeout, "no PINGRESP within \(self.configuration.pingTimeout)"), disconnectReason: 0x8D)
