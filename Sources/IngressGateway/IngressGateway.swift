@@ -55,25 +55,24 @@ public final class IngressGateway: Service, Sendable {
         let queue = IngestQueue<Pending>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.commitLoop(queue) }
-            do {
-                try await subscribe()
-                // Graceful shutdown cancels the intake task, which ends the stream's iteration; the
-                // messages still buffered in it stay unacknowledged and the broker redelivers them.
-                // (Cheaper per message than `cancelOnGracefulShutdown()`, which merges two sequences.)
-                let mqtt = self.mqtt
-                await cancelWhenGracefulShutdown {
-                    for await message in mqtt.messages {
-                        let payload = Array(message.payload.readableBytesView)
-                        // Keep only what the acknowledgement needs: the payload slice would pin the whole
-                        // read buffer it came from until the batch commits.
-                        var ackHandle = message
-                        ackHandle.payload = ByteBuffer()
-                        queue.append(Pending(mqtt: ackHandle, received: ReceivedMessage(topic: message.topic, payload: payload, receivedAt: .now())))
-                    }
+            // Subscribing runs beside the intake, not before it: with a resumed session the broker
+            // sends the messages it kept before the SUBACK, and the client reads the SUBACK only once
+            // some of them are acknowledged (it holds socket reads at its Receive Maximum), so waiting
+            // for the SUBACK first could wait forever.
+            group.addTask { await cancelWhenGracefulShutdown { try? await self.subscribe() } }
+            // Graceful shutdown cancels the intake task, which ends the stream's iteration; the
+            // messages still buffered in it stay unacknowledged and the broker redelivers them.
+            // (Cheaper per message than `cancelOnGracefulShutdown()`, which merges two sequences.)
+            let mqtt = self.mqtt
+            await cancelWhenGracefulShutdown {
+                for await message in mqtt.messages {
+                    let payload = Array(message.payload.readableBytesView)
+                    // Keep only what the acknowledgement needs: the payload slice would pin the whole
+                    // read buffer it came from until the batch commits.
+                    var ackHandle = message
+                    ackHandle.payload = ByteBuffer()
+                    queue.append(Pending(mqtt: ackHandle, received: ReceivedMessage(topic: message.topic, payload: payload, receivedAt: .now())))
                 }
-            } catch {
-                queue.finish()
-                throw error
             }
             logger.info("gateway intake stopped; committing what was received", metadata: ["queue.count": "\(queue.count)"])
             queue.finish()

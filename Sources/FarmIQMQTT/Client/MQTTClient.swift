@@ -18,7 +18,10 @@
 // - `run()` reconnects with exponential backoff + full jitter; MQTT 5 falls back to 3.1.1.
 // Limits
 // - No QoS 2 (refused both ways), no will message, no topic aliases, no AUTH/enhanced auth.
-// - `messages` buffers without bound: flow control is the broker's respect of our Receive Maximum.
+// - Flow control: the broker should send at most Receive Maximum unacknowledged QoS 1 messages; the
+//   client also holds socket reads while that many are unacknowledged (Mosquitto 2.0.11 sends more).
+//   While reads are held nothing else is read either (SUBACK, PUBACK, PINGRESP): an application must
+//   consume and acknowledge messages without first waiting on its own subscribe or publish.
 // - QoS 0 publish needs a live connection (fails with `.notConnected`); QoS 1 publish waits for one.
 // - Shutdown fails pending publishes with `.clientShutdown` (they may still have reached the broker).
 
