@@ -126,6 +126,22 @@ struct CloudSimHarness: Sendable {
     func postEvents(_ events: [String], token: String? = CloudSimHarness.token) async throws -> Reply {
         try await postEvents(Fixtures.batch(events), token: token)
     }
+
+    /// The first request after the server came back may be given a pooled connection that the
+    /// server closed when it went down; a client (like the forwarder) retries that. Up to 3 tries.
+    func postEventsAfterRestart(_ events: [String]) async throws -> Reply {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await postEvents(events)
+            } catch let error as ChannelError where error == .ioOnClosedChannel && attempt < 3 {
+                continue
+            } catch let error as HTTPClientError where error == .remoteConnectionClosed && attempt < 3 {
+                continue
+            }
+        }
+    }
 }
 
 enum Fixtures {

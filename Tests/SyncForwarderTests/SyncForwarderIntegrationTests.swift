@@ -10,10 +10,12 @@ import Testing
 /// The forwarder against a real HTTP server (``FakeCloud``) and the real databases.
 @Suite("Sync forwarder integration")
 struct SyncForwarderIntegrationTests {
-    static func configuration(_ url: String, owner: String = "test-owner", lease: Duration = .seconds(5), release: Bool = true) -> SyncForwarderConfiguration {
+    static func configuration(
+        _ url: String, owner: String = "test-owner", lease: Duration = .seconds(5), release: Bool = true, requestTimeout: Duration = .seconds(5)
+    ) -> SyncForwarderConfiguration {
         SyncForwarderConfiguration(
             cloudURL: url, token: "edge-token", edgeID: "edge-test", ownerID: owner, batchSize: 1000, batchesInFlight: 4,
-            requestTimeout: .seconds(5), backoffBase: .milliseconds(50), backoffCap: .milliseconds(500),
+            requestTimeout: requestTimeout, backoffBase: .milliseconds(50), backoffCap: .milliseconds(500),
             unauthorizedRetryInterval: .seconds(1), leaseDuration: lease, leaseRenewInterval: lease / 3,
             pollInterval: .milliseconds(50), releaseLeaseOnStop: release)
     }
@@ -45,7 +47,9 @@ struct SyncForwarderIntegrationTests {
         try await TestDatabase.with(engine) { db in
             let port = try await freePort()
             let cloud = FakeCloud()
-            var configuration = Self.configuration("http://127.0.0.1:\(port)")
+            // Without a crash nothing is sent twice, unless a request times out or the lease lapses
+            // (both re-send, as they must); generous bounds keep a loaded CI machine from doing either.
+            var configuration = Self.configuration("http://127.0.0.1:\(port)", lease: .seconds(30), requestTimeout: .seconds(60))
             configuration.deliveredRetention = .zero
             configuration.purgeInterval = .milliseconds(200)
             try await Self.withForwarder(db, configuration) { _ in
