@@ -1,3 +1,5 @@
+import FarmIQCore
+
 /// The forwarder's retry and response logic as a value type: it takes the outcome of each batch and returns
 /// what to do, without I/O (tested on its own).
 ///
@@ -25,13 +27,13 @@ public struct SyncStateMachine: Sendable {
     public let batchesInFlight: Int
     public let maximumRetryAfter: Duration
     public let unauthorizedRetryInterval: Duration
-    public private(set) var backoff: Backoff
+    public private(set) var backoff: RetryBackoff
     public private(set) var mode: Mode = .sending
     public private(set) var consecutiveFailures = 0
 
     public init(batchesInFlight: Int, backoffBase: Duration, backoffCap: Duration, maximumRetryAfter: Duration, unauthorizedRetryInterval: Duration) {
         self.batchesInFlight = batchesInFlight
-        self.backoff = Backoff(base: backoffBase, cap: backoffCap)
+        self.backoff = RetryBackoff(base: backoffBase, cap: backoffCap)
         self.maximumRetryAfter = maximumRetryAfter
         self.unauthorizedRetryInterval = unauthorizedRetryInterval
     }
@@ -66,31 +68,4 @@ public struct SyncStateMachine: Sendable {
         var generator = SystemRandomNumberGenerator()
         return received(outcome, using: &generator)
     }
-}
-
-/// Exponential backoff with full jitter: the n-th wait is uniform in [0, min(cap, base·2ⁿ)].
-public struct Backoff: Sendable, Equatable {
-    public let base: Duration
-    public let cap: Duration
-    public private(set) var attempt = 0
-
-    public init(base: Duration, cap: Duration) {
-        self.base = base
-        self.cap = cap
-    }
-
-    public var currentCeiling: Duration {
-        let ceiling = base * Double(Int64(1) << min(attempt, 30))
-        return ceiling > cap ? cap : ceiling
-    }
-
-    public mutating func next<G: RandomNumberGenerator>(using generator: inout G) -> Duration {
-        let ceiling = currentCeiling
-        attempt += 1
-        let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-        guard nanos > 0 else { return .zero }
-        return .nanoseconds(Int64.random(in: 0...nanos, using: &generator))
-    }
-
-    public mutating func reset() { attempt = 0 }
 }

@@ -1,6 +1,6 @@
 /// Exponential backoff with full jitter (AWS architecture blog's "full jitter"): the n-th wait is
 /// uniform in [0, min(cap, base·2ⁿ)]. A value type: the caller owns the attempt count.
-public struct RetryBackoff: Sendable {
+public struct RetryBackoff: Sendable, Equatable {
     public let base: Duration
     public let cap: Duration
     public private(set) var attempt: Int = 0
