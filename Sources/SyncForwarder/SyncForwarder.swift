@@ -322,9 +322,9 @@ struct StateReporter {
 /// The lease as this replica knows it: valid until a local instant computed from the start of the last
 /// successful take/renew call (never later than the database's own `lease_until`).
 final class LeaseKeeper: Sendable {
-    private let state: NSLockedValue<(validUntil: ContinuousClock.Instant, lost: Bool)>
+    private let state: LockedValue<(validUntil: ContinuousClock.Instant, lost: Bool)>
 
-    init(validUntil: ContinuousClock.Instant) { state = NSLockedValue((validUntil, false)) }
+    init(validUntil: ContinuousClock.Instant) { state = LockedValue((validUntil, false)) }
 
     var validUntil: ContinuousClock.Instant { state.withLock { $0.lost ? ContinuousClock.now.advanced(by: .seconds(-1)) : $0.validUntil } }
     var isLost: Bool { state.withLock { $0.lost || ContinuousClock.now >= $0.validUntil.advanced(by: .seconds(5)) } }

@@ -1,3 +1,4 @@
+import FarmIQCore
 import Foundation
 import Prometheus
 
@@ -11,7 +12,7 @@ final class SyncMetrics: Sendable {
     let retried: Counter
     let authFailure: Gauge
     private let stateGauges: [String: Gauge]
-    private let tenants = NSLockedValue<[String: Gauge]>([:])
+    private let tenants = LockedValue<[String: Gauge]>([:])
 
     static let states = ["paused", "standby", "idle", "sending", "backoff", "unauthorized", "error"]
 
@@ -60,19 +61,5 @@ final class SyncMetrics: Sendable {
             return gauge
         }
         gauge.set(seconds)
-    }
-}
-
-/// A value behind an `NSLock`.
-final class NSLockedValue<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

@@ -15,7 +15,7 @@ final class SQLiteBackend: Sendable {
     private let writerThread: NIOThreadPool
     private let readers: ReaderConnections
     private let readerThreads: NIOThreadPool
-    private let state = NSLockedState<Bool>(false)  // closed
+    private let state = LockedValue<Bool>(false)  // closed
 
     init(path: String, readerCount: Int = 2, logger: Logger) throws(EdgeError) {
         self.path = path
@@ -124,19 +124,5 @@ final class ReaderConnections: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         for connection in all { connection.close() }
-    }
-}
-
-/// A value behind an `NSLock` (Synchronization's `Mutex` needs macOS 15).
-final class NSLockedState<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

@@ -1,6 +1,8 @@
+import FarmIQCore
+
 /// A one-shot signal awaited by ``EdgeDatabase/run()``: fired by `close()` or by cancelling the waiting task.
 final class CloseSignal: Sendable {
-    private let state = NSLockedState<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = LockedValue<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func fire() {
         let waiters = state.withLock { state in
