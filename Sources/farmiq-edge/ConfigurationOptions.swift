@@ -59,4 +59,12 @@ struct ConfigurationOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, logLevel: level) }
         return Logger(label: label)
     }
+
+    /// For one-shot tools (status, outbox, bench) whose output is what they print: JSON logs, warnings
+    /// and above only.
+    func bootstrapToolLogging(_ configuration: EdgeConfiguration, label: String = "farmiq-edge") -> Logger {
+        var logger = bootstrapLogging(configuration, label: label)
+        logger.logLevel = .warning
+        return logger
+    }
 }

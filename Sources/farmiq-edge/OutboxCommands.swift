@@ -25,6 +25,13 @@ struct DeadLetterOptions: ParsableArguments {
         guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw ValidationError("--ids must be numbers, e.g. 4,7,9") }
         return .ids(parsed.compactMap { $0 })
     }
+
+    /// Retries (`retry: true`) or discards the selected dead letters; returns how many.
+    func resolve(retry: Bool, options: ConfigurationOptions) async throws -> Int {
+        let configuration = options.resolve()
+        let logger = options.bootstrapToolLogging(configuration)
+        return try await EdgeTools.resolveDeadLetters(configuration: configuration, selection: try selection(), retry: retry, logger: logger)
+    }
 }
 
 struct DeadLettersCommand: AsyncParsableCommand {
@@ -35,8 +42,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = options.resolve()
-        var logger = options.bootstrapLogging(configuration)
-        logger.logLevel = .warning
+        let logger = options.bootstrapToolLogging(configuration)
         print(try await EdgeTools.deadLetters(configuration: configuration, limit: max(1, min(limit, 10_000)), logger: logger))
     }
 }
@@ -48,10 +54,7 @@ struct RetryCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() async throws {
-        let configuration = options.resolve()
-        var logger = options.bootstrapLogging(configuration)
-        logger.logLevel = .warning
-        let count = try await EdgeTools.resolveDeadLetters(configuration: configuration, selection: try which.selection(), retry: true, logger: logger)
+        let count = try await which.resolve(retry: true, options: options)
         print("\(count) dead letters queued again.")
     }
 }
@@ -63,10 +66,7 @@ struct DiscardCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() async throws {
-        let configuration = options.resolve()
-        var logger = options.bootstrapLogging(configuration)
-        logger.logLevel = .warning
-        let count = try await EdgeTools.resolveDeadLetters(configuration: configuration, selection: try which.selection(), retry: false, logger: logger)
+        let count = try await which.resolve(retry: false, options: options)
         print("\(count) dead letters discarded.")
     }
 }

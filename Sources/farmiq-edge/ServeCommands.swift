@@ -55,8 +55,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = options.resolve()
-        var logger = options.bootstrapLogging(configuration)
-        logger.logLevel = .warning
+        let logger = options.bootstrapToolLogging(configuration)
         print(try await EdgeTools.status(configuration: configuration, logger: logger))
     }
 }
@@ -117,8 +116,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = options.resolve()
-        var logger = options.bootstrapLogging(configuration, label: "farmiq-bench")
-        logger.logLevel = .warning
+        let logger = options.bootstrapToolLogging(configuration, label: "farmiq-bench")
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let benchmark = IngestBenchmark(
             configuration: .init(
@@ -141,8 +139,7 @@ struct BenchOutboxCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = options.resolve()
-        var logger = options.bootstrapLogging(configuration, label: "farmiq-bench")
-        logger.logLevel = .warning
+        let logger = options.bootstrapToolLogging(configuration, label: "farmiq-bench")
         print(try await EdgeTools.outboxBenchmark(configuration: configuration, rows: rows, batchSize: batchSize, logger: logger))
     }
 }
@@ -156,8 +153,7 @@ struct BenchDrainCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = options.resolve()
-        var logger = options.bootstrapLogging(configuration, label: "farmiq-bench")
-        logger.logLevel = .warning
+        let logger = options.bootstrapToolLogging(configuration, label: "farmiq-bench")
         print(try await DrainBenchmark.run(configuration: configuration, events: max(1, events), logger: logger))
     }
 }
