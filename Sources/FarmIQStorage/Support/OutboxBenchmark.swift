@@ -40,6 +40,33 @@ enum OutboxBenchmark {
     }
 }
 
+extension OutboxBenchmark {
+    /// The snapshot-bounded reader, through the store's own API: read after the cursor, advance the
+    /// cursor once per batch. The same on both engines.
+    static func drainWithCursor(_ store: some OutboxStore, rows: Int, batchSize: Int) async throws -> OutboxBenchmarkResult {
+        guard var position = try await store.acquireLease(stream: OutboxStream.bench, owner: owner, durationMilliseconds: 3_600_000)?.cursor else {
+            throw EdgeError(.internalError, "benchmark: cannot take the bench lease")
+        }
+        var remaining = rows
+        return try await measure(total: rows) {
+            var batch = try await store.read(after: position, limit: batchSize)
+            // PostgreSQL: another transaction of the cluster may hold the snapshot xmin back for a moment.
+            while batch.isEmpty && remaining > 0 {
+                try await Task.sleep(for: .milliseconds(1))
+                batch = try await store.read(after: position, limit: batchSize)
+            }
+            remaining -= batch.count
+            guard let last = batch.last else { return 0 }
+            position = last.position
+            guard try await store.commit(OutboxDelivery(
+                stream: OutboxStream.bench, owner: owner, through: position, tenants: Set(batch.map(\.tenantID)))) else {
+                throw EdgeError(.internalError, "benchmark: lease lost")
+            }
+            return batch.count
+        }
+    }
+}
+
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
@@ -92,26 +119,7 @@ extension PostgresOutboxStore {
             try await backend.query("DROP INDEX IF EXISTS sync_outbox_bench_pending", "benchmark")
             return result
         case .snapshotCursor:
-            guard var position = try await acquireLease(stream: OutboxStream.bench, owner: OutboxBenchmark.owner, durationMilliseconds: 3_600_000)?.cursor else {
-                throw EdgeError(.internalError, "benchmark: cannot take the bench lease")
-            }
-            var remaining = rows
-            return try await OutboxBenchmark.measure(total: rows) {
-                var batch = try await read(after: position, limit: batchSize)
-                // Another transaction of the cluster may hold the snapshot xmin back for a moment.
-                while batch.isEmpty && remaining > 0 {
-                    try await Task.sleep(for: .milliseconds(1))
-                    batch = try await read(after: position, limit: batchSize)
-                }
-                remaining -= batch.count
-                guard let last = batch.last else { return 0 }
-                position = last.position
-                guard try await commit(OutboxDelivery(
-                    stream: OutboxStream.bench, owner: OutboxBenchmark.owner, through: position, tenants: Set(batch.map(\.tenantID)))) else {
-                    throw EdgeError(.internalError, "benchmark: lease lost")
-                }
-                return batch.count
-            }
+            return try await OutboxBenchmark.drainWithCursor(self, rows: rows, batchSize: batchSize)
         }
     }
 }
@@ -179,19 +187,7 @@ extension SQLiteOutboxStore {
             try await backend.write { connection in try connection.execute("DROP INDEX IF EXISTS sync_outbox_bench_pending") }
             return result
         case .snapshotCursor:
-            guard var position = try await acquireLease(stream: OutboxStream.bench, owner: OutboxBenchmark.owner, durationMilliseconds: 3_600_000)?.cursor else {
-                throw EdgeError(.internalError, "benchmark: cannot take the bench lease")
-            }
-            return try await OutboxBenchmark.measure(total: rows) {
-                let batch = try await read(after: position, limit: batchSize)
-                guard let last = batch.last else { return 0 }
-                position = last.position
-                guard try await commit(OutboxDelivery(
-                    stream: OutboxStream.bench, owner: OutboxBenchmark.owner, through: position, tenants: Set(batch.map(\.tenantID)))) else {
-                    throw EdgeError(.internalError, "benchmark: lease lost")
-                }
-                return batch.count
-            }
+            return try await OutboxBenchmark.drainWithCursor(self, rows: rows, batchSize: batchSize)
         }
     }
 }
