@@ -58,9 +58,10 @@ public struct EdgeProcess: Sendable {
             var telemetryService: TelemetryService?
             if mode.runsTelemetry {
                 let service = TelemetryService(store: database.telemetry, logger: logger)
-                TelemetryRoutes(service: service).register(on: router)
+                TelemetryRoutes(service: service, validator: configuration.validator).register(on: router)
                 services.append(RetentionService(
-                    store: database.telemetry, retentionDays: configuration.telemetryRetentionDays, logger: logger))
+                    store: database.telemetry, retentionDays: configuration.telemetryRetentionDays,
+                    eventIDs: database.ingress, eventIDHorizonMilliseconds: configuration.validator.eventIDHorizonMilliseconds, logger: logger))
                 if let path = databaseVolumePath() {
                     services.append(StoragePressureService(
                         configuration: .init(volumePath: path, softRatio: configuration.dbSoftWatermark),
@@ -81,12 +82,14 @@ public struct EdgeProcess: Sendable {
                 let gateway = IngressGateway(
                     configuration: IngressGatewayConfiguration(
                         shareGroup: shareGroup(), tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize,
+                        validator: configuration.validator,
                         diskWatermark: databaseVolumePath().map {
                             DiskWatermark(path: $0, hardRatio: configuration.dbHardWatermark, usage: volumeUsage)
                         }),
                     mqtt: mqtt, telemetry: sink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
                 services.append(contentsOf: [mqtt, gateway] as [any Service])
                 checks.append(.init(name: "mqtt_subscription") { gateway.isReady })
+                checks.append(.init(name: "ingest_stalled") { gateway.isIntakeFlowing })
             }
 
             if mode.runsForwarder {

@@ -226,9 +226,3 @@ public struct IngestBenchmark: Sendable {
         String(format: "%.1f", value)
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

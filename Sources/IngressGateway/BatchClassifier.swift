@@ -1,3 +1,4 @@
+import Crypto
 import FarmIQCore
 
 /// One received MQTT message, reduced to what validation needs.
@@ -5,11 +6,15 @@ public struct ReceivedMessage: Sendable {
     public let topic: String
     public let payload: [UInt8]
     public let receivedAt: Timestamp
+    /// Set when the payload (this many bytes) was over the MQTT client's buffering limit and discarded as
+    /// it arrived; `payload` is then empty.
+    public let discardedPayloadSize: Int?
 
-    public init(topic: String, payload: [UInt8], receivedAt: Timestamp) {
+    public init(topic: String, payload: [UInt8], receivedAt: Timestamp, discardedPayloadSize: Int? = nil) {
         self.topic = topic
         self.payload = payload
         self.receivedAt = receivedAt
+        self.discardedPayloadSize = discardedPayloadSize
     }
 }
 
@@ -24,22 +29,93 @@ public struct TelemetrySubmission: Sendable {
 public struct ClassifiedBatch: Sendable {
     public var telemetry: [TelemetrySubmission] = []
     public var events: [DeviceEvent] = []
+    /// The received message of each of `events`, same order (a poison event is recorded from it).
+    var eventSources: [ReceivedMessage] = []
     public var rejects: [IngestReject] = []
+    /// Repeats of a `(tenant_id, event_id)` earlier in the same batch, whatever their topic: the first
+    /// received wins (the stores, which commit telemetry before events, would otherwise pick by kind).
+    public var duplicates = 0
+
+    init() {}
+
+    /// Messages in the batch that go to a store.
+    public var count: Int { telemetry.count + events.count + rejects.count }
 
     /// Validates every message. Pure: no I/O, nothing thrown; a bad message becomes a reject.
     public init(_ messages: [ReceivedMessage], validator: EnvelopeValidator) {
+        var seen = Set<EventKey>(minimumCapacity: messages.count)
         for received in messages {
+            if let size = received.discardedPayloadSize {
+                rejects.append(received.reject(
+                    .payloadTooLarge, "payload is \(size) bytes, limit \(validator.maxPayloadBytes); discarded as it arrived",
+                    payloadSize: size))
+                continue
+            }
             switch validator.validate(topic: received.topic, payload: received.payload, receivedAt: received.receivedAt) {
+            case .success(let message) where !seen.insert(EventKey(tenantID: message.address.tenantID, eventID: message.header.eventID)).inserted:
+                duplicates += 1
             case .success(.telemetry(let message)):
                 telemetry.append(TelemetrySubmission(message: message, source: received))
             case .success(.event(let event)):
                 events.append(event)
+                eventSources.append(received)
             case .failure(let rejection):
-                let tenant = (try? IngestTopic.parse(received.topic))?.address.tenantID
-                rejects.append(IngestReject(
-                    topic: received.topic, tenantID: tenant, reason: rejection.reason, detail: rejection.detail,
-                    payload: received.payload, receivedAt: received.receivedAt))
+                rejects.append(received.reject(rejection.reason, rejection.detail, clockAheadSeconds: rejection.clockAheadSeconds))
             }
         }
+    }
+
+    /// Splits the batch into two halves of (about) equal message count, each keeping receive order within
+    /// its kind: how a batch whose commit always fails is narrowed down to the message that fails it.
+    func halves() -> (ClassifiedBatch, ClassifiedBatch) {
+        var first = ClassifiedBatch(), second = ClassifiedBatch()
+        var remaining = count / 2
+        func take<T>(_ items: [T]) -> (ArraySlice<T>, ArraySlice<T>) {
+            let cut = min(remaining, items.count)
+            remaining -= cut
+            return (items[..<cut], items[cut...])
+        }
+        let (t1, t2) = take(telemetry)
+        let eventCut = min(remaining, events.count)
+        let (e1, e2) = take(events)
+        let (r1, r2) = take(rejects)
+        first.telemetry = Array(t1); second.telemetry = Array(t2)
+        first.events = Array(e1); second.events = Array(e2)
+        first.eventSources = Array(eventSources[..<eventCut]); second.eventSources = Array(eventSources[eventCut...])
+        first.rejects = Array(r1); second.rejects = Array(r2)
+        first.duplicates = duplicates
+        return (first, second)
+    }
+
+    /// The batch with its one message replaced by a ``RejectReason/commitFailed`` reject naming `cause`.
+    /// Only for a batch of one telemetry message or one device event.
+    func poisoned(cause: String) -> ClassifiedBatch {
+        let source = telemetry.first?.source ?? eventSources.first
+        var batch = ClassifiedBatch()
+        batch.duplicates = duplicates
+        batch.rejects = source.map { [$0.reject(.commitFailed, "the database refused it: \(cause.prefix(500))")] } ?? rejects
+        return batch
+    }
+}
+
+/// `(tenant_id, event_id)`: the identity of a message in the edge's one event-id space per tenant.
+struct EventKey: Hashable {
+    let tenantID: String
+    let eventID: String
+}
+
+extension ReceivedMessage {
+    /// This message as a reject, fingerprinted (SHA-256 of topic, a NUL byte and the whole payload) so a
+    /// redelivery of it is recorded once.
+    func reject(_ reason: RejectReason, _ detail: String, clockAheadSeconds: Double? = nil, payloadSize: Int? = nil) -> IngestReject {
+        var hash = SHA256()
+        hash.update(data: Array(topic.utf8))
+        hash.update(data: [0])
+        hash.update(data: payload)
+        if let payloadSize { hash.update(data: Array("\(payloadSize)".utf8)) }
+        return IngestReject(
+            topic: topic, tenantID: (try? IngestTopic.parse(topic))?.address.tenantID, reason: reason, detail: detail,
+            payload: payload, receivedAt: receivedAt, payloadSize: payloadSize, fingerprint: Array(hash.finalize()),
+            clockAheadSeconds: clockAheadSeconds)
     }
 }

@@ -34,7 +34,11 @@ public struct HTTPTelemetrySink: TelemetrySink {
         }
         let data = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else {
-            throw EdgeError(.upstreamUnavailable, "telemetry service answered \(response.status.code)")
+            let answer = String(decoding: data.readableBytesView.prefix(500), as: UTF8.self)
+            // 422: the telemetry service's database refused this data (the gateway isolates the message);
+            // anything else is the service or its database being unavailable: retried.
+            let code: EdgeError.Code = response.status.code == 422 ? .dataRejected : .upstreamUnavailable
+            throw EdgeError(code, "telemetry service answered \(response.status.code): \(answer)")
         }
         return try TelemetryBatchRequest.decodeCounts(Array(data.readableBytesView))
     }

@@ -10,7 +10,10 @@ public struct IngestMetrics: Sendable {
     let commitFailures: Counter
     let batchSize: ValueHistogram
     let pausedDiskFull: Gauge
+    let oldestUnacknowledgedAge: Gauge
+    let poisonMessages: Counter
     private let rejected: [RejectReason: Counter]
+    private let registry: PrometheusCollectorRegistry
 
     public init(registry: PrometheusCollectorRegistry) {
         telemetryMessages = registry.counter("farmiq_ingest_messages_total", labels: [("kind", "telemetry")],
@@ -24,6 +27,13 @@ public struct IngestMetrics: Sendable {
         pausedDiskFull = registry.gauge(
             "farmiq_ingest_paused_disk_full",
             help: "1 while the database volume is above its hard watermark: the gateway acknowledges nothing, the broker queues")
+        oldestUnacknowledgedAge = registry.gauge(
+            "farmiq_ingest_oldest_unacknowledged_age_seconds",
+            help: "Age of the oldest received message not yet acknowledged to the broker (grows while intake is stalled)")
+        poisonMessages = registry.counter(
+            "farmiq_ingest_poison_messages_total",
+            help: "Valid messages the database refused alone, twice: recorded as commit_failed rejects so the rest flows")
+        self.registry = registry
         var rejected: [RejectReason: Counter] = [:]
         for reason in RejectReason.allCases {
             rejected[reason] = registry.counter("farmiq_ingest_rejected_total", labels: [("reason", reason.rawValue)],
@@ -32,11 +42,21 @@ public struct IngestMetrics: Sendable {
         self.rejected = rejected
     }
 
-    func recordCommitted(_ batch: ClassifiedBatch, duplicates duplicateCount: Int) {
+    /// - Parameter recordedRejects: per reject of the batch, whether it was recorded now (a redelivered
+    ///   reject is counted once).
+    func recordCommitted(_ batch: ClassifiedBatch, duplicates duplicateCount: Int, recordedRejects: [Bool]) {
         if !batch.telemetry.isEmpty { telemetryMessages.increment(by: Int64(batch.telemetry.count)) }
         if !batch.events.isEmpty { eventMessages.increment(by: Int64(batch.events.count)) }
         if duplicateCount > 0 { duplicates.increment(by: Int64(duplicateCount)) }
-        for reject in batch.rejects { rejected[reject.reason]?.increment() }
-        batchSize.record(Double(batch.telemetry.count + batch.events.count + batch.rejects.count))
+        for (reject, isNew) in zip(batch.rejects, recordedRejects) {
+            if isNew { rejected[reject.reason]?.increment() }
+            if let ahead = reject.clockAheadSeconds, let address = try? IngestTopic.parse(reject.topic).address {
+                // Per device, only for the (rare) devices whose clock is wrong: bounded label cardinality.
+                registry.gauge("farmiq_device_clock_ahead_seconds",
+                    labels: [("tenant_id", address.tenantID), ("device_id", address.deviceID)],
+                    help: "How far a device's clock was ahead of the edge's in its last clock_ahead reject").set(ahead)
+            }
+        }
+        batchSize.record(Double(batch.count))
     }
 }

@@ -29,6 +29,8 @@ public final class IngressGateway: Service, Sendable {
     let metrics: IngestMetrics
     let logger: Logger
     private let subscribed = Atomic<Bool>(false)
+    /// Receipt time (ms since the epoch) of the oldest message not yet acknowledged; 0 when none.
+    private let oldestUnacknowledged = Atomic<Int64>(0)
 
     public init(
         configuration: IngressGatewayConfiguration,
@@ -71,7 +73,8 @@ public final class IngressGateway: Service, Sendable {
                     // read buffer it came from until the batch commits.
                     var ackHandle = message
                     ackHandle.payload = ByteBuffer()
-                    queue.append(Pending(mqtt: ackHandle, received: ReceivedMessage(topic: message.topic, payload: payload, receivedAt: .now())))
+                    queue.append(Pending(mqtt: ackHandle, received: ReceivedMessage(
+                        topic: message.topic, payload: payload, receivedAt: .now(), discardedPayloadSize: message.discardedPayloadSize)))
                 }
             }
             logger.info("gateway intake stopped; committing what was received", metadata: ["queue.count": "\(queue.count)"])
@@ -86,7 +89,12 @@ public final class IngressGateway: Service, Sendable {
         while true {
             do {
                 try await mqtt.waitUntilConnected()
-                let subscriptions = configuration.topicFilters.map { MQTTSubscription(topicFilter: $0, qos: .atLeastOnce) }
+                // Retain Handling 2: the broker never replays retained messages on (re)subscribe; live
+                // messages still arrive. (MQTT 3.1.1 has no such option: the event-id register and the
+                // reject fingerprints then make a replay a duplicate.)
+                let subscriptions = configuration.topicFilters.map {
+                    MQTTSubscription(topicFilter: $0, qos: .atLeastOnce, retainHandling: .doNotSend)
+                }
                 let results = try await mqtt.subscribe(subscriptions)
                 logger.info("gateway subscribed", metadata: ["mqtt.filters": "\(configuration.topicFilters)", "mqtt.results": "\(results)"])
                 subscribed.store(true, ordering: .relaxed)
@@ -115,13 +123,33 @@ public final class IngressGateway: Service, Sendable {
             }
             defer { slot.close() }
             while let (batch, classified) = await slot.take() {
+                oldestUnacknowledged.store(batch.first?.received.receivedAt.millisecondsSinceEpoch ?? 0, ordering: .relaxed)
+                refreshStallGauge()
                 try await waitForDiskSpace()
-                let duplicates = try await commitWithRetry(classified)
+                try await commitIsolatingPoison(classified)
                 mqtt.acknowledge(batch.map(\.mqtt))
-                metrics.recordCommitted(classified, duplicates: duplicates)
+                oldestUnacknowledged.store(0, ordering: .relaxed)
+                metrics.oldestUnacknowledgedAge.set(0.0)
             }
             try await group.waitForAll()
         }
+    }
+
+    /// Age of the oldest message received and not yet acknowledged, in seconds (0: none). Grows while a
+    /// commit is retried or intake is paused: `farmiq_ingest_oldest_unacknowledged_age_seconds`.
+    public var oldestUnacknowledgedAgeSeconds: Double {
+        let since = oldestUnacknowledged.load(ordering: .relaxed)
+        guard since > 0 else { return 0 }
+        return max(0, Double(Timestamp.now().millisecondsSinceEpoch - since) / 1000)
+    }
+
+    /// False while the oldest unacknowledged message is older than the stall threshold: readiness says so.
+    public var isIntakeFlowing: Bool {
+        oldestUnacknowledgedAgeSeconds < configuration.stallThreshold.seconds
+    }
+
+    private func refreshStallGauge() {
+        metrics.oldestUnacknowledgedAge.set(oldestUnacknowledgedAgeSeconds)
     }
 
     /// Holds the batch (unacknowledged) while the database volume is above its hard watermark.
@@ -134,6 +162,7 @@ public final class IngressGateway: Service, Sendable {
         ])
         while true {
             try await Task.sleep(for: .seconds(1))
+            refreshStallGauge()
             guard let current = watermark.exceeded() else { break }
             ratio = current
         }
@@ -141,43 +170,86 @@ public final class IngressGateway: Service, Sendable {
         logger.notice("database volume below its hard watermark again: intake resumed", metadata: ["volume.used_ratio": "\(ratio)"])
     }
 
-    /// Commits the batch, retrying until it succeeds. Every step is idempotent, so a retry after a
-    /// partial success (telemetry committed, events not) stores nothing twice.
-    private func commitWithRetry(_ batch: ClassifiedBatch) async throws -> Int {
+    /// Commits the batch; nothing returns before it is committed. Every step is idempotent, so a retry after
+    /// a partial success (telemetry committed, events not) stores nothing twice.
+    ///
+    /// - A transient failure (database or telemetry service unavailable, write conflict, disk full) retries the
+    ///   whole batch with backoff; nothing is acknowledged meanwhile.
+    /// - ``FarmIQCore/EdgeError/Code/dataRejected`` twice in a row (the database refuses this data the same way
+    ///   again) splits the batch in halves, each committed on its own, down to single messages; a message the
+    ///   database refuses alone twice is recorded in `ingest_rejects` as `commit_failed` with the database's
+    ///   reason, and acknowledged with the rest. One poison message costs about 2·log2(batch) extra commits.
+    private func commitIsolatingPoison(_ batch: ClassifiedBatch) async throws {
         var backoff = RetryBackoff(base: configuration.retryBase, cap: configuration.retryCap)
+        var refusals = 0
         while true {
             do {
-                return try await commit(batch)
+                try await commit(batch)
+                return
+            } catch let error as EdgeError where error.code == .dataRejected {
+                metrics.commitFailures.increment()
+                refusals += 1
+                guard refusals >= 2 else {
+                    logger.warning("batch refused by the database; trying it once more before isolating the cause", metadata: [
+                        "error": "\(error)", "batch.count": "\(batch.count)"])
+                    try await Task.sleep(for: backoff.next())
+                    refreshStallGauge()
+                    continue
+                }
+                guard batch.count > 1 else {
+                    return try await recordPoison(batch, cause: error)
+                }
+                let (first, second) = batch.halves()
+                try await commitIsolatingPoison(first)
+                try await commitIsolatingPoison(second)
+                return
             } catch {
                 metrics.commitFailures.increment()
                 let wait = backoff.next()
                 logger.warning(
                     "batch commit failed; retrying, nothing acknowledged",
-                    metadata: ["error": "\(error)", "batch.count": "\(batch.telemetry.count + batch.events.count + batch.rejects.count)",
-                               "retry.attempt": "\(backoff.attempt)"])
+                    metadata: ["error": "\(error)", "batch.count": "\(batch.count)", "retry.attempt": "\(backoff.attempt)"])
                 // A cancelled task (not a graceful shutdown) leaves the batch unacknowledged: the broker redelivers it.
                 try await Task.sleep(for: wait)
+                refreshStallGauge()
             }
         }
     }
 
-    private func commit(_ batch: ClassifiedBatch) async throws -> Int {
-        var duplicates = 0
+    /// A single message the database refused twice: recorded as a `commit_failed` reject (acknowledged after).
+    private func recordPoison(_ batch: ClassifiedBatch, cause: EdgeError) async throws {
+        metrics.poisonMessages.increment()
+        let poisoned = batch.poisoned(cause: cause.message)
+        guard batch.rejects.isEmpty else {
+            // The reject itself cannot be stored: the log is its only record.
+            logger.error("a reject could not be recorded; acknowledged, kept only in this log line", metadata: [
+                "error": "\(cause)", "mqtt.topic": "\(batch.rejects[0].topic)", "reject.reason": "\(batch.rejects[0].reason.rawValue)"])
+            return
+        }
+        logger.error("message refused by the database twice: recorded as a reject, acknowledged, intake continues", metadata: [
+            "error": "\(cause)", "mqtt.topic": "\(poisoned.rejects.first?.topic ?? "-")"])
+        try await commitIsolatingPoison(poisoned)
+    }
+
+    /// One attempt: telemetry to its owner, device events and rejects to the gateway's tables; metrics on success.
+    private func commit(_ batch: ClassifiedBatch) async throws {
+        var duplicates = batch.duplicates
         if !batch.telemetry.isEmpty {
             duplicates += try await telemetry.submit(batch.telemetry).duplicates
         }
         if !batch.events.isEmpty {
             duplicates += try await store.storeEvents(batch.events).duplicates
         }
+        var recorded: [Bool] = []
         if !batch.rejects.isEmpty {
-            try await store.recordRejects(batch.rejects)
-            for reject in batch.rejects {
+            recorded = try await store.recordRejects(batch.rejects)
+            for (reject, isNew) in zip(batch.rejects, recorded) where isNew {
                 logger.notice("message rejected", metadata: [
                     "reject.reason": "\(reject.reason.rawValue)", "reject.detail": "\(reject.detail)",
                     "tenant.id": "\(reject.tenantID ?? "-")", "mqtt.topic": "\(reject.topic)",
                 ])
             }
         }
-        return duplicates
+        metrics.recordCommitted(batch, duplicates: duplicates, recordedRejects: recorded)
     }
 }

@@ -16,6 +16,8 @@ public struct IngressGatewayConfiguration: Sendable {
     public var validator: EnvelopeValidator
     /// Pause intake (no commit, no acknowledgement) while the database volume is above this.
     public var diskWatermark: DiskWatermark?
+    /// Readiness fails while the oldest unacknowledged message is older than this (intake stalled). Default 60 s.
+    public var stallThreshold: Duration
 
     public init(
         shareGroup: String? = "farmiq-ingress",
@@ -24,8 +26,10 @@ public struct IngressGatewayConfiguration: Sendable {
         retryBase: Duration = .milliseconds(100),
         retryCap: Duration = .seconds(5),
         validator: EnvelopeValidator = EnvelopeValidator(),
-        diskWatermark: DiskWatermark? = nil
+        diskWatermark: DiskWatermark? = nil,
+        stallThreshold: Duration = .seconds(60)
     ) {
+        self.stallThreshold = stallThreshold
         self.diskWatermark = diskWatermark
         self.shareGroup = shareGroup
         self.tenant = tenant

@@ -222,7 +222,7 @@ public final class SyncForwarder: Service, Sendable {
                     sendNotBefore = max(sendNotBefore, clock.now.advanced(by: after))
                     await reporter.report("backoff", detail: "\(reason); retry in \(after)")
                     logger.warning("sync batch failed, retrying", metadata: [
-                        "sync.batch_id": "\(window[index].batchID)", "sync.reason": "\(reason)", "sync.retry_in": "\(after)"])
+                        "sync.batch_id": "\(window[index].batchID)", "error": "\(reason)", "sync.retry_in": "\(after)"])
                 case .suspend(let after, let status):
                     retryQueue.append(result.sequence)
                     retryQueue.sort()
@@ -331,10 +331,4 @@ final class LeaseKeeper: Sendable {
 
     func extend(to instant: ContinuousClock.Instant) { state.withLock { if instant > $0.validUntil { $0.validUntil = instant } } }
     func lose() { state.withLock { $0.lost = true } }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

@@ -4,16 +4,25 @@ import Logging
 import ServiceLifecycle
 
 /// Deletes raw readings older than the retention period, but only those already synced to the
-/// cloud: a farm offline for longer than the retention keeps its unsent data.
+/// cloud: a farm offline for longer than the retention keeps its unsent data. Also prunes the event-id
+/// register past its horizon (ids first received longer ago than the validator's horizon; a repeat of
+/// one of them is rejected `too_old` by the validator, so pruning never lets an event in twice).
 public struct RetentionService: Service {
     let store: any TelemetryStore
     let retention: Duration
+    let eventIDs: (any IngressStore)?
+    let eventIDHorizonMilliseconds: Int64
     let interval: Duration
     let logger: Logger
 
-    public init(store: any TelemetryStore, retentionDays: Int, interval: Duration = .seconds(600), logger: Logger) {
+    public init(
+        store: any TelemetryStore, retentionDays: Int, eventIDs: (any IngressStore)? = nil, eventIDHorizonMilliseconds: Int64 = .max,
+        interval: Duration = .seconds(600), logger: Logger
+    ) {
         self.store = store
         self.retention = .seconds(retentionDays * 86_400)
+        self.eventIDs = eventIDs
+        self.eventIDHorizonMilliseconds = eventIDHorizonMilliseconds
         self.interval = interval
         self.logger = logger
     }
@@ -42,6 +51,18 @@ public struct RetentionService: Service {
             }
             if total > 0 {
                 logger.info("retention deleted synced raw readings", metadata: ["rows": "\(total)", "cutoff": "\(cutoff)"])
+            }
+            if let eventIDs, eventIDHorizonMilliseconds < Int64.max / 2 {
+                let horizon = Timestamp.now().adding(milliseconds: -eventIDHorizonMilliseconds)
+                var pruned = 0
+                while true {
+                    let deleted = try await eventIDs.pruneEventIDs(seenBefore: horizon, limit: 5000)
+                    pruned += deleted
+                    if deleted < 5000 || Task.isShuttingDownGracefully { break }
+                }
+                if pruned > 0 {
+                    logger.info("event-id register pruned past its horizon", metadata: ["ids": "\(pruned)", "horizon": "\(horizon)"])
+                }
             }
         } catch {
             logger.warning("retention sweep failed", metadata: ["error": "\(error)"])

@@ -209,7 +209,7 @@ struct EnvelopeRejectionTests {
         #expect(RejectReason.allCases.map(\.rawValue) == [
             "invalid_topic", "payload_too_large", "invalid_utf8", "invalid_json", "invalid_envelope",
             "unsupported_schema_version", "invalid_id", "topic_mismatch", "invalid_timestamp", "invalid_event_type",
-            "invalid_payload", "invalid_reading",
+            "invalid_payload", "invalid_reading", "clock_ahead", "too_old", "commit_failed",
         ])
     }
 

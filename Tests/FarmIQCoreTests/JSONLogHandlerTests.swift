@@ -61,6 +61,17 @@ struct JSONLogHandlerTests {
         #expect(value[hostile] == .string(hostile))
     }
 
+    @Test("the cause passed as `error` metadata reaches the line; clashing keys are kept under meta.")
+    func errorMetadataKept() throws {
+        let line = JSONLogHandler(label: "l").render(
+            event: event("batch commit failed", level: .warning, metadata: ["error": "NOT NULL constraint failed: telemetry_agg.sum", "msg": "m2"]),
+            timestamp: JSONLogHandlerTests.at)
+        let value = try parseLine(line)
+        #expect(value["error"] == .string("NOT NULL constraint failed: telemetry_agg.sum"))
+        #expect(value["msg"] == .string("batch commit failed"))
+        #expect(value["meta.msg"] == .string("m2"))
+    }
+
     @Test("metadata of every kind: handler, provider and event metadata merged, event wins")
     func metadata() throws {
         var handler = JSONLogHandler(

@@ -19,7 +19,9 @@ final class InProcessEdge: Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    static func start(mode: EdgeMode = .allInOne, databaseURL: String, settings: [String: String] = [:]) async throws -> InProcessEdge {
+    static func start(
+        mode: EdgeMode = .allInOne, databaseURL: String, settings: [String: String] = [:], logger: Logger = TestEnvironment.logger
+    ) async throws -> InProcessEdge {
         var overrides = [
             "FARMIQ_DATABASE_URL": databaseURL,
             "FARMIQ_MQTT_URL": TestEnvironment.mqttURL,
@@ -34,7 +36,7 @@ final class InProcessEdge: Sendable {
         let configuration = try EdgeConfiguration(environment: [:], overrides: overrides)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let process = EdgeProcess(
-            mode: mode, configuration: configuration, logger: TestEnvironment.logger,
+            mode: mode, configuration: configuration, logger: logger,
             onHTTPBound: { port in continuation.yield(port) }, gracefulShutdownSignals: [])
         let task = Task { try await process.run() }
         var iterator = ports.makeAsyncIterator()

@@ -11,7 +11,7 @@ struct MQTTPacketCodecTests {
     func assertRoundTrip(_ packet: MQTTPacket, _ version: MQTTProtocolVersion, sourceLocation: SourceLocation = #_sourceLocation) throws {
         var buffer = ByteBuffer()
         MQTTPacketEncoder(version: version).encode(packet, into: &buffer)
-        let decoder = MQTTPacketDecoder(version: version)
+        var decoder = MQTTPacketDecoder(version: version)
         var whole = buffer
         let decoded = try decoder.decode(from: &whole)
         #expect(decoded == packet, sourceLocation: sourceLocation)
@@ -144,7 +144,7 @@ struct MQTTPacketCodecTests {
         var buffer = ByteBuffer()
         MQTTPacketEncoder(version: .v5).encode(packet, into: &buffer)
         #expect(buffer.getInteger(at: 1, as: UInt8.self)! & 0x80 != 0)
-        #expect(try MQTTPacketDecoder(version: .v5).decode(from: &buffer) == packet)
+        #expect(try MQTTPacketDecoder.decodeOnce(version: .v5, from: &buffer) == packet)
     }
 
     @Test func publishPayloadIsASliceOfTheInput() throws {
@@ -152,7 +152,7 @@ struct MQTTPacketCodecTests {
         MQTTPacketEncoder(version: .v5).encode(.publish(.init(topic: "t", payload: ByteBuffer(string: "payload"), qos: .atLeastOnce, packetID: 1)), into: &buffer)
         let inputBase = buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
         let inputCount = buffer.readableBytes
-        guard case .publish(let publish) = try MQTTPacketDecoder(version: .v5).decode(from: &buffer) else {
+        guard case .publish(let publish) = try MQTTPacketDecoder.decodeOnce(version: .v5, from: &buffer) else {
             Issue.record("not a PUBLISH")
             return
         }
@@ -163,7 +163,7 @@ struct MQTTPacketCodecTests {
 
     @Test func threeOneOneConnAckAcceptedByV5Decoder() throws {
         var buffer = ByteBuffer(bytes: [0x20, 0x02, 0x00, 0x01])
-        let packet = try MQTTPacketDecoder(version: .v5).decode(from: &buffer)
+        let packet = try MQTTPacketDecoder.decodeOnce(version: .v5, from: &buffer)
         #expect(packet == .connack(.init(sessionPresent: false, reasonCode: 0x01)))
     }
 }

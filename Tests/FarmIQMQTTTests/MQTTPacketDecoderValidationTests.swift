@@ -7,7 +7,7 @@ import Testing
 struct MQTTPacketDecoderValidationTests {
     func decode(_ bytes: [UInt8], _ version: MQTTProtocolVersion = .v5, maximumPacketSize: Int = MQTTPacketDecoder.defaultMaximumPacketSize) throws(MQTTError) -> MQTTPacket? {
         var buffer = ByteBuffer(bytes: bytes)
-        return try MQTTPacketDecoder(version: version, maximumPacketSize: maximumPacketSize).decode(from: &buffer)
+        return try MQTTPacketDecoder.decodeOnce(version: version, maximumPacketSize: maximumPacketSize, from: &buffer)
     }
 
     func expectError(_ code: MQTTError.Code, _ bytes: [UInt8], _ version: MQTTProtocolVersion = .v5, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -31,15 +31,46 @@ struct MQTTPacketDecoderValidationTests {
     }
 
     @Test func oversizedPacketRejectedFromItsHeaderAlone() {
-        // Announces 1 MiB, only the fixed header is present.
+        // A SUBACK announcing 1 MiB, only the fixed header present.
         do {
-            _ = try decode([0x30, 0x80, 0x80, 0x40], maximumPacketSize: 1024)
+            _ = try decode([0x90, 0x80, 0x80, 0x40], maximumPacketSize: 1024)
             Issue.record("accepted")
         } catch {
             #expect(error.code == .packetTooLarge)
         }
         // At the limit is fine.
         #expect((try? decode([0x30, 0x04, 0x00, 0x01, 0x61, 0x00], .v5, maximumPacketSize: 6)) != nil)
+    }
+
+    /// An oversized PUBLISH is never buffered whole nor fatal: its header is kept, its body skipped as it
+    /// arrives in pieces, and the packet after it decodes normally.
+    @Test(arguments: [MQTTProtocolVersion.v311, .v5])
+    func oversizedPublishIsDiscardedAsItStreams(version: MQTTProtocolVersion) throws {
+        let encoder = MQTTPacketEncoder(version: version)
+        var big = ByteBuffer()
+        let payload = ByteBuffer(bytes: [UInt8](repeating: 0x41, count: 300_000))
+        encoder.encode(.publish(.init(topic: "farmiq/v1/t/f/b/d/telemetry", payload: payload, qos: .atLeastOnce, packetID: 7)), into: &big)
+        encoder.encode(.publish(.init(topic: "next", payload: ByteBuffer(string: "ok"), qos: .atLeastOnce, packetID: 8)), into: &big)
+        var decoder = MQTTPacketDecoder(version: version, maximumPacketSize: 1024)
+        var stream = ByteBuffer()
+        var packets: [MQTTPacket] = []
+        var peakBuffered = 0
+        while big.readableBytes > 0 {
+            var chunk = big.readSlice(length: min(4096, big.readableBytes))!
+            stream.writeBuffer(&chunk)
+            while let packet = try decoder.decode(from: &stream) { packets.append(packet) }
+            peakBuffered = max(peakBuffered, stream.readableBytes)
+            stream.discardReadBytes()
+        }
+        #expect(peakBuffered <= 8192)
+        #expect(packets.count == 2)
+        guard packets.count == 2, case .publish(let first) = packets[0], case .publish(let second) = packets[1] else { return }
+        #expect(first.topic == "farmiq/v1/t/f/b/d/telemetry")
+        #expect(first.packetID == 7)
+        #expect(first.payload.readableBytes == 0)
+        #expect(first.discardedPayloadSize == 300_000)
+        #expect(second.discardedPayloadSize == nil)
+        #expect(second.payload == ByteBuffer(string: "ok"))
     }
 
     @Test func lengthsThatExceedThePacket() {
@@ -108,7 +139,7 @@ struct MQTTPacketDecoderValidationTests {
             }
             for version in [MQTTProtocolVersion.v311, .v5] {
                 var buffer = ByteBuffer(bytes: bytes)
-                let decoder = MQTTPacketDecoder(version: version, maximumPacketSize: 48)
+                var decoder = MQTTPacketDecoder(version: version, maximumPacketSize: 48)
                 do {
                     while let _ = try decoder.decode(from: &buffer) { outcomes.packets += 1 }
                     outcomes.needMore += 1
@@ -152,7 +183,7 @@ struct MQTTPacketDecoderValidationTests {
             if Bool.random(using: &generator) { bytes.removeLast(Int.random(in: 0..<bytes.count, using: &generator)) }
             for version in [MQTTProtocolVersion.v311, .v5] {
                 var buffer = ByteBuffer(bytes: bytes)
-                _ = try? MQTTPacketDecoder(version: version).decode(from: &buffer)
+                _ = try? MQTTPacketDecoder.decodeOnce(version: version, from: &buffer)
             }
         }
     }

@@ -69,9 +69,10 @@ final class FakeV311Broker: Sendable {
 
 @Suite("MQTT 5 → 3.1.1 fallback", .timeLimit(.minutes(1)))
 struct MQTTProtocolFallbackTests {
-    @Test(arguments: [FakeV311Broker.Behaviour.refuseWithReturnCode, .closeConnection])
-    func fallsBackAndStaysOnV311(behaviour: FakeV311Broker.Behaviour) async throws {
-        let broker = try await FakeV311Broker(behaviour: behaviour)
+    /// Falls back at once on the broker's explicit refusal, and tries MQTT 5 again on the next connect
+    /// (the broker may have been upgraded, or the refusal may have come from a proxy that is gone).
+    @Test func fallsBackOnRefusalAndRetriesV5OnReconnect() async throws {
+        let broker = try await FakeV311Broker(behaviour: .refuseWithReturnCode)
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, clientID: "fallback")
         configuration.minimumReconnectDelay = .milliseconds(10)
         configuration.maximumReconnectDelay = .milliseconds(20)
@@ -79,11 +80,30 @@ struct MQTTProtocolFallbackTests {
             #expect(broker.levels.withValue { $0 } == [5, 4])
             await client.closeConnectionAbruptly()
             try await withTimeout(30, "reconnect") {
-                while broker.levels.withValue({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
+                while broker.levels.withValue({ $0.count }) < 4 { try await Task.sleep(for: .milliseconds(5)) }
                 try await client.waitUntilConnected()
             }
-            #expect(broker.levels.withValue { $0 } == [5, 4, 4])
+            #expect(broker.levels.withValue { $0 } == [5, 4, 5, 4])
         }
+        try await broker.close()
+    }
+
+    /// A connection closed before CONNACK is not a refusal of the version: the client keeps trying MQTT 5
+    /// (with backoff) and never falls back for it.
+    @Test func connectionClosedBeforeConnAckIsNoFallback() async throws {
+        let broker = try await FakeV311Broker(behaviour: .closeConnection)
+        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, clientID: "no-fallback")
+        configuration.minimumReconnectDelay = .milliseconds(10)
+        configuration.maximumReconnectDelay = .milliseconds(20)
+        let client = MQTTClient(configuration: configuration, logger: TestBroker.logger)
+        let run = Task { try await client.run() }
+        try await withTimeout(30, "three attempts") {
+            while broker.levels.withValue({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        #expect(broker.levels.withValue { $0 }.allSatisfy { $0 == 5 })
+        #expect(!client.isConnected)
+        run.cancel()
+        _ = try? await run.value
         try await broker.close()
     }
 

@@ -115,3 +115,13 @@ final class LockedBox<Value: Sendable>: @unchecked Sendable {
         return body(&self.value)
     }
 }
+
+extension MQTTPacketDecoder {
+    /// Decodes one packet with a fresh decoder.
+    static func decodeOnce(
+        version: MQTTProtocolVersion, maximumPacketSize: Int = MQTTPacketDecoder.defaultMaximumPacketSize, from buffer: inout ByteBuffer
+    ) throws(MQTTError) -> MQTTPacket? {
+        var decoder = MQTTPacketDecoder(version: version, maximumPacketSize: maximumPacketSize)
+        return try decoder.decode(from: &buffer)
+    }
+}

@@ -142,11 +142,3 @@ extension CloudSimFaults {
         return .object(members)
     }
 }
-
-extension Duration {
-    /// Whole milliseconds (truncated).
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

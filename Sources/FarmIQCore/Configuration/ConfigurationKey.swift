@@ -36,6 +36,7 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let logLevel = ConfigurationKey("FARMIQ_LOG_LEVEL", default: "info", help: "trace, debug, info, notice, warning, error, critical")
     public static let telemetryURL = ConfigurationKey("FARMIQ_TELEMETRY_URL", default: "http://127.0.0.1:8081", help: "cluster mode: where the gateway sends telemetry batches")
     public static let telemetryRetentionDays = ConfigurationKey("FARMIQ_TELEMETRY_RETENTION_DAYS", default: "30", help: "days raw readings are kept once synced")
+    public static let eventMaxAgeDays = ConfigurationKey("FARMIQ_EVENT_MAX_AGE_DAYS", default: "30", help: "messages whose occurred_at is older than this are rejected too_old; each event id is remembered this long plus 1 h 5 min after its receipt")
     public static let ingestBatchSize = ConfigurationKey("FARMIQ_INGEST_BATCH_SIZE", default: "500", help: "messages per gateway commit")
     public static let mqttReceiveMaximum = ConfigurationKey("FARMIQ_MQTT_RECEIVE_MAXIMUM", default: "2000", help: "unacknowledged QoS 1 messages the broker may send the gateway")
 
@@ -46,6 +47,6 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let allCases: [ConfigurationKey] = [
         .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .mqttSessionExpirySeconds, .ingestTenant,
         .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .edgeID, .logLevel,
-        .telemetryURL, .telemetryRetentionDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbSoftWatermark, .dbVolumePath,
+        .telemetryURL, .telemetryRetentionDays, .eventMaxAgeDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbSoftWatermark, .dbVolumePath,
     ]
 }

@@ -29,6 +29,8 @@ public struct EdgeConfiguration: Sendable {
     public var logLevel: Logger.Level
     public var telemetryURL: String
     public var telemetryRetentionDays: Int
+    /// `FARMIQ_EVENT_MAX_AGE_DAYS`: see ``EnvelopeValidator/maxEventAgeMilliseconds``.
+    public var eventMaxAgeDays: Int
     public var ingestBatchSize: Int
     /// Used fraction of the database volume at which intake pauses.
     public var dbHardWatermark: Double
@@ -98,6 +100,7 @@ public struct EdgeConfiguration: Sendable {
         }
         telemetryURL = telemetry
         telemetryRetentionDays = try integer(.telemetryRetentionDays, 1...3650)
+        eventMaxAgeDays = try integer(.eventMaxAgeDays, 1...3650)
         ingestBatchSize = try integer(.ingestBatchSize, 1...5000)
         guard let watermark = Double(value(.dbHardWatermark) ?? ""), watermark > 0, watermark <= 1 else {
             throw EdgeError(.invalidConfiguration, "FARMIQ_DB_HARD_WATERMARK must be a fraction in (0, 1]")
@@ -109,6 +112,11 @@ public struct EdgeConfiguration: Sendable {
         // Reclaiming must start no later than intake stops.
         dbSoftWatermark = min(soft, watermark)
         dbVolumePath = value(.dbVolumePath)
+    }
+
+    /// The envelope validator with this configuration's device-clock rule.
+    public var validator: EnvelopeValidator {
+        EnvelopeValidator(maxEventAgeDays: eventMaxAgeDays)
     }
 
     static func hostName() -> String {

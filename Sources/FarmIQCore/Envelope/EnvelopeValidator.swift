@@ -7,10 +7,34 @@ public struct EnvelopeValidator: Sendable {
     public static let supportedSchemaVersions: Set<Int> = [1]
     public static let maxReadings = 100
 
-    public var maxPayloadBytes: Int
+    /// How far `occurred_at` may be ahead of the edge's clock (5 minutes): more is a wrong device clock.
+    public static let defaultMaxClockAheadMilliseconds: Int64 = 5 * 60 * 1000
+    /// 30 days: see ``maxEventAgeMilliseconds``.
+    public static let defaultMaxEventAgeDays = 30
 
-    public init(maxPayloadBytes: Int = EnvelopeValidator.defaultMaxPayloadBytes) {
+    public var maxPayloadBytes: Int
+    /// Messages whose `occurred_at` is more than this ahead of their receipt are rejected `clock_ahead`.
+    public var maxClockAheadMilliseconds: Int64
+    /// Messages whose `occurred_at` is more than this before their receipt are rejected `too_old`
+    /// (`FARMIQ_EVENT_MAX_AGE_DAYS`). Together with the clock-ahead bound this closes exactly-once across
+    /// the event-id register's pruning: an id is kept ``eventIDHorizonMilliseconds`` after its first receipt,
+    /// so a repeat arriving later than that carries an `occurred_at` this rule rejects.
+    public var maxEventAgeMilliseconds: Int64
+
+    public init(
+        maxPayloadBytes: Int = EnvelopeValidator.defaultMaxPayloadBytes,
+        maxClockAheadMilliseconds: Int64 = EnvelopeValidator.defaultMaxClockAheadMilliseconds,
+        maxEventAgeDays: Int = EnvelopeValidator.defaultMaxEventAgeDays
+    ) {
         self.maxPayloadBytes = maxPayloadBytes
+        self.maxClockAheadMilliseconds = maxClockAheadMilliseconds
+        self.maxEventAgeMilliseconds = Int64(maxEventAgeDays) * 86_400_000
+    }
+
+    /// How long the event-id register must keep an id after its first receipt: the maximum age plus the
+    /// clock-ahead tolerance plus one hour of margin.
+    public var eventIDHorizonMilliseconds: Int64 {
+        maxEventAgeMilliseconds + maxClockAheadMilliseconds + 3_600_000
     }
 
     /// Validates one message. Returns the message or the reason it can never be valid.
@@ -51,6 +75,7 @@ public struct EnvelopeValidator: Sendable {
         guard document.isObject else { throw IngestRejection(.invalidEnvelope, "envelope must be a JSON object") }
 
         let header = try validateHeader(document, topic: parsedTopic)
+        try checkClock(header.occurredAt, receivedAt: receivedAt)
         guard let payloadValue = document["payload"], payloadValue.isObject else {
             throw IngestRejection(.invalidEnvelope, "payload must be a JSON object")
         }
@@ -70,6 +95,20 @@ public struct EnvelopeValidator: Sendable {
             try EventPayload.validate(eventType: header.eventType, payload: payloadValue)
             return .event(DeviceEvent(
                 address: parsedTopic.address, header: header, payload: payloadValue, payloadJSON: payloadJSON, receivedAt: receivedAt))
+        }
+    }
+
+    /// The device-clock rule: `occurred_at` within [receivedAt − max age, receivedAt + max ahead].
+    private func checkClock(_ occurredAt: Timestamp, receivedAt: Timestamp) throws(IngestRejection) {
+        let skew = occurredAt.millisecondsSinceEpoch - receivedAt.millisecondsSinceEpoch
+        if skew > maxClockAheadMilliseconds {
+            throw IngestRejection(
+                .clockAhead, "occurred_at is \(skew / 1000) s ahead of the edge's clock (limit \(maxClockAheadMilliseconds / 1000) s)",
+                clockAheadSeconds: Double(skew) / 1000)
+        }
+        if -skew > maxEventAgeMilliseconds {
+            throw IngestRejection(
+                .tooOld, "occurred_at is \(-skew / 86_400_000) days before its receipt (limit \(maxEventAgeMilliseconds / 86_400_000) days)")
         }
     }
 

@@ -104,15 +104,28 @@ public struct IngestReject: Sendable, Equatable {
     public let payloadPrefix: [UInt8]
     public let payloadSize: Int
     public let receivedAt: Timestamp
+    /// Identifies the message (SHA-256 of topic and whole payload, 32 bytes): a redelivery of a rejected
+    /// message (broker redelivery after a crash, a retained message) is recorded once. `nil`: never deduplicated.
+    public let fingerprint: [UInt8]?
+    /// The device's clock offset for a ``RejectReason/clockAhead`` reject, in seconds.
+    public let clockAheadSeconds: Double?
 
-    public init(topic: String, tenantID: String?, reason: RejectReason, detail: String, payload: some Collection<UInt8>, receivedAt: Timestamp) {
+    /// - Parameters:
+    ///   - payloadSize: the size of the whole payload when `payload` holds only part of it (a body discarded
+    ///     as it streamed in); default `payload.count`.
+    public init(
+        topic: String, tenantID: String?, reason: RejectReason, detail: String, payload: some Collection<UInt8>, receivedAt: Timestamp,
+        payloadSize: Int? = nil, fingerprint: [UInt8]? = nil, clockAheadSeconds: Double? = nil
+    ) {
+        self.fingerprint = fingerprint
+        self.clockAheadSeconds = clockAheadSeconds
         // A topic is valid UTF-8 (the MQTT codec checks it) but can be long; keep it bounded.
         self.topic = String(topic.prefix(512))
         self.tenantID = tenantID
         self.reason = reason
         self.detail = detail
         self.payloadPrefix = Array(payload.prefix(IngestReject.payloadPrefixLimit))
-        self.payloadSize = payload.count
+        self.payloadSize = payloadSize ?? payload.count
         self.receivedAt = receivedAt
     }
 }

@@ -13,16 +13,28 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case invalidEventType = "invalid_event_type"
     case invalidPayload = "invalid_payload"
     case invalidReading = "invalid_reading"
+    /// `occurred_at` is further ahead of the edge's clock than ``EnvelopeValidator/maxClockAheadMilliseconds``
+    /// (a device clock that is wrong: no RTC battery, no NTP).
+    case clockAhead = "clock_ahead"
+    /// `occurred_at` is older than ``EnvelopeValidator/maxEventAgeMilliseconds``: past the horizon of the
+    /// event-id register, so it could not be told apart from an event already accepted and forgotten.
+    case tooOld = "too_old"
+    /// Valid by the contract, but the database refused to store it twice in a row, alone (a poison message):
+    /// recorded with the database's reason and acknowledged so the messages behind it flow.
+    case commitFailed = "commit_failed"
 }
 
 /// A rejection: the reason code and a detail safe to log and store (never echoes raw input unescaped).
 public struct IngestRejection: Error, Sendable, Equatable, CustomStringConvertible {
     public let reason: RejectReason
     public let detail: String
+    /// For ``RejectReason/clockAhead``: how far the device's clock is ahead, in seconds.
+    public let clockAheadSeconds: Double?
 
-    public init(_ reason: RejectReason, _ detail: String) {
+    public init(_ reason: RejectReason, _ detail: String, clockAheadSeconds: Double? = nil) {
         self.reason = reason
         self.detail = detail
+        self.clockAheadSeconds = clockAheadSeconds
     }
 
     public var description: String { "\(reason.rawValue): \(detail)" }

@@ -14,6 +14,10 @@ public struct EdgeError: Error, Sendable, CustomStringConvertible {
         public static let databaseError = Code("database_error")
         public static let migrationFailed = Code("migration_failed")
         public static let diskFull = Code("disk_full")
+        /// The database refused this data (a constraint, a value out of range, a data exception): the same
+        /// write fails the same way again, unlike ``databaseUnavailable``. The ingress gateway isolates the
+        /// message that causes it and records it as a reject.
+        public static let dataRejected = Code("data_rejected")
         public static let upstreamUnavailable = Code("upstream_unavailable")
         public static let internalError = Code("internal_error")
 
@@ -22,6 +26,7 @@ public struct EdgeError: Error, Sendable, CustomStringConvertible {
             switch self {
             case .invalidRequest: 400
             case .notFound: 404
+            case .dataRejected: 422
             case .diskFull: 507
             case .databaseUnavailable, .upstreamUnavailable: 503
             default: 500

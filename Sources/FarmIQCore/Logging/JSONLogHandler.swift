@@ -53,16 +53,22 @@ public struct JSONLogHandler: LogHandler {
         JSONWriter.writeString(event.message.description, into: &line)
         line += ",\"source\":"
         JSONWriter.writeString(event.source, into: &line)
-        if let error = event.error {
-            line += ",\"error\":"
-            JSONWriter.writeString(String(describing: error), into: &line)
-        }
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for key in merged.keys.sorted() where !JSONLogHandler.reservedKeys.contains(key) {
+        // The cause of a failure: the logged error, else the `error` metadata most call sites pass.
+        if let error = event.error {
+            line += ",\"error\":"
+            JSONWriter.writeString(String(describing: error), into: &line)
+        } else if let error = merged.removeValue(forKey: "error") {
+            line += ",\"error\":"
+            JSONLogHandler.writeValue(error, into: &line)
+        }
+        for key in merged.keys.sorted() {
             line += ","
-            JSONWriter.writeString(key, into: &line)
+            // Metadata never forges or drops a field the handler writes itself: a clashing key is kept
+            // under `meta.{key}`.
+            JSONWriter.writeString(JSONLogHandler.reservedKeys.contains(key) ? "meta.\(key)" : key, into: &line)
             line += ":"
             JSONLogHandler.writeValue(merged[key]!, into: &line)
         }

@@ -34,32 +34,51 @@ extension MQTTClient {
 
     private func connectionLoop(sslContext: NIOSSLContext?) async {
         let backoff = MQTTBackoff(minimum: self.configuration.minimumReconnectDelay, maximum: self.configuration.maximumReconnectDelay)
-        let preferred = self.configuration.protocolVersion
-        var version: MQTTProtocolVersion = preferred == .v311 ? .v311 : .v5
-        var v311Proven = false
-        var attempt = 0
+        var policy = MQTTReconnectPolicy(
+            preferred: self.configuration.protocolVersion, healthyConnectionDuration: self.configuration.healthyConnectionDuration)
+        var version = policy.version
         while await !self.isShutdownRequested() {
+            let started = ContinuousClock.now
             let outcome = await self.connectOnce(version: version, sslContext: sslContext)
             if await self.isShutdownRequested() { break }
-            switch outcome {
-            case .closedAfterConnAck:
-                attempt = 0
-                if version == .v311 { v311Proven = true }
-            case .failedBeforeConnAck(let error):
-                if preferred == .v5, !v311Proven {
-                    if version == .v5, error.code == .unsupportedProtocolVersion || error.code == .connectionClosed {
-                        self.logger.notice("MQTT broker refused MQTT 5; trying 3.1.1", metadata: ["error": "\(error)"])
-                        version = .v311
-                        continue
-                    }
-                    version = .v5
-                }
-            }
-            attempt += 1
+            let decision = policy.connectionEnded(outcome, lasted: ContinuousClock.now - started)
+            self.report(decision, outcome: outcome)
+            version = decision.version
+            guard let attempt = decision.backoffAttempt else { continue }
             let delay = TimeAmount(backoff.delay(attempt: attempt))
             self.logger.debug("MQTT reconnecting", metadata: ["mqtt.attempt": "\(attempt)", "mqtt.delay_ms": "\(delay.nanoseconds / 1_000_000)"])
             let session = self.session
             try? await self.eventLoop.flatSubmit { session.sleep(delay) }.get()
+        }
+    }
+
+    /// Logs and counts what the end of a connection means (``MQTTClient/statistics``).
+    private func report(_ decision: MQTTReconnectPolicy.Decision, outcome: MQTTSessionStateMachine.ConnectionOutcome) {
+        var cause = "-"
+        switch outcome {
+        case .closedAfterConnAck(let error):
+            self.statistics.connectionsLost.add(1, ordering: .relaxed)
+            cause = error.map { "\($0)" } ?? "closed"
+        case .failedBeforeConnAck(let error):
+            if decision.backoffAttempt == nil {
+                self.logger.notice("MQTT broker refused MQTT 5; trying 3.1.1", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        switch decision.diagnosis {
+        case .none:
+            break
+        case .sessionTakenOver:
+            self.statistics.sessionTakeovers.add(1, ordering: .relaxed)
+            self.logger.error(
+                "MQTT session taken over: another client is using this client id; backing off (give each gateway its own FARMIQ_MQTT_CLIENT_ID / FARMIQ_EDGE_ID)",
+                metadata: ["error": "\(cause)", "mqtt.backoff_attempt": "\(decision.backoffAttempt ?? 0)"])
+        case .unstable(let consecutive):
+            self.statistics.unstableConnections.add(1, ordering: .relaxed)
+            self.logger.error(
+                "MQTT connection keeps closing soon after it opens; backing off",
+                metadata: ["error": "\(cause)", "mqtt.consecutive_short_connections": "\(consecutive)",
+                           "mqtt.backoff_attempt": "\(decision.backoffAttempt ?? 0)"])
         }
     }
 
@@ -91,7 +110,7 @@ extension MQTTClient {
             let channel = try await bootstrap.connect(host: host, port: self.configuration.port).get()
             try? await channel.closeFuture.get()
         } catch {
-            let mqttError = MQTTError(.transportError, "cannot connect to \(host):\(self.configuration.port)", underlying: error)
+            let mqttError = MQTTError(.transportError, "cannot connect to \(host):\(self.configuration.port): \(error)", underlying: error)
             self.logger.info("MQTT connection attempt failed", metadata: ["error": "\(mqttError)"])
             return .failedBeforeConnAck(mqttError)
         }

@@ -41,6 +41,9 @@ public final class MQTTClient: Service, Sendable {
     /// Inbound messages for the client's whole lifetime; finishes when the client stops.
     public let messages: AsyncStream<MQTTMessage>
 
+    /// Counts of connection events since the client was created.
+    public let statistics = MQTTClientStatistics()
+
     let eventLoop: any EventLoop
     let session: MQTTSessionHandler
     private let states: MQTTConnectionStateBroadcaster
@@ -73,7 +76,7 @@ public final class MQTTClient: Service, Sendable {
                 cleanStart: configuration.cleanStart,
                 sessionExpirySeconds: UInt32(clamping: configuration.sessionExpiry.components.seconds),
                 receiveMaximum: max(1, configuration.receiveMaximum),
-                maximumIncomingPacketSize: configuration.maximumPacketSize,
+                maximumIncomingPacketSize: max(configuration.advertisedMaximumPacketSize, configuration.maximumPacketSize),
                 maximumOutgoingInFlight: max(1, configuration.maximumOutgoingInFlight),
                 pingTimeout: TimeAmount(configuration.pingTimeout)
             ),

@@ -43,9 +43,17 @@ public struct MQTTClientConfiguration: Sendable {
     /// Our own cap on outgoing QoS 1 messages in flight; the broker's Receive Maximum also
     /// applies (MQTT 5). Default 65,535.
     public var maximumOutgoingInFlight: Int
-    /// The largest inbound packet accepted (fixed header included); announced to an MQTT 5
-    /// broker. Default 256 KiB + 5.
+    /// The largest inbound packet buffered whole (fixed header included). A larger PUBLISH is
+    /// discarded as it streams in and delivered with ``MQTTMessage/discardedPayloadSize`` set; a larger
+    /// packet of another kind closes the connection. Default 256 KiB + 5.
     public var maximumPacketSize: Int
+    /// The Maximum Packet Size announced to an MQTT 5 broker (at least ``maximumPacketSize``): the broker
+    /// silently drops a message above it, so it leaves headroom above what the client buffers and above
+    /// the broker's own `max_packet_size`. Default 16 MiB.
+    public var advertisedMaximumPacketSize: Int
+    /// A connection counts as healthy once it has lasted this long after CONNACK: only then does the
+    /// reconnect backoff start again from ``minimumReconnectDelay``. Default 30 s.
+    public var healthyConnectionDuration: Duration
     /// Protocol version preference. Default `.v5` with fallback.
     public var protocolVersion: ProtocolVersionPreference
     /// TCP (+TLS) connect and CONNACK timeout. Default 10 s.
@@ -72,6 +80,8 @@ public struct MQTTClientConfiguration: Sendable {
         self.receiveMaximum = 1024
         self.maximumOutgoingInFlight = 65_535
         self.maximumPacketSize = MQTTPacketDecoder.defaultMaximumPacketSize
+        self.advertisedMaximumPacketSize = 16 * 1024 * 1024
+        self.healthyConnectionDuration = .seconds(30)
         self.protocolVersion = .v5
         self.connectTimeout = .seconds(10)
         self.minimumReconnectDelay = .milliseconds(100)

@@ -17,8 +17,15 @@ public struct MQTTMessage: Sendable {
     public var dup: Bool
     /// The token that acknowledges this message on the connection it arrived on.
     public let ackToken: MQTTAckToken
+    /// Set when the message was larger than the client buffers (``MQTTClientConfiguration/maximumPacketSize``):
+    /// its payload, this many bytes, was discarded as it arrived and ``payload`` is empty. It still needs
+    /// acknowledging like any other message.
+    public var discardedPayloadSize: Int?
 
-    public init(topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool, dup: Bool, ackToken: MQTTAckToken) {
+    public init(
+        topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool, dup: Bool, ackToken: MQTTAckToken, discardedPayloadSize: Int? = nil
+    ) {
+        self.discardedPayloadSize = discardedPayloadSize
         self.topic = topic
         self.payload = payload
         self.qos = qos

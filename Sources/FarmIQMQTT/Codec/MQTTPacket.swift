@@ -48,6 +48,9 @@ enum MQTTPacket: Sendable, Equatable {
         /// 0 for QoS 0.
         var packetID: UInt16 = 0
         var properties: MQTTProperties = MQTTProperties()
+        /// Set on a received PUBLISH larger than the client buffers: the payload (this many bytes) was
+        /// discarded as it arrived and `payload` is empty.
+        var discardedPayloadSize: Int? = nil
     }
 
     struct PubAck: Sendable, Equatable {

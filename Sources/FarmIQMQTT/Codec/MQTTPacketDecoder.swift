@@ -3,24 +3,45 @@ import NIOCore
 /// Decodes MQTT packets from a byte stream, for one protocol version. A pure value type.
 ///
 /// `decode(from:)` returns `nil` until a whole packet is buffered and never consumes a partial
-/// packet. A packet whose announced size exceeds ``maximumPacketSize`` is rejected as soon as its
-/// fixed header is readable, before its body is buffered. Every malformed input is reported as a
-/// thrown ``MQTTError``. The PUBLISH payload is a slice of the input buffer (no copy).
+/// packet, with one exception: a PUBLISH larger than ``maximumPacketSize`` is not buffered but
+/// discarded as it streams in (only its topic, packet id and properties are kept), then returned with
+/// an empty payload and ``MQTTPacket/Publish/discardedPayloadSize`` set, so the application can
+/// acknowledge and record it: one oversized message never ends the session (a broker without
+/// `max_packet_size` delivers them, and would redeliver it on every reconnect). Any other packet over
+/// the limit is rejected as soon as its fixed header is readable. Every malformed input is reported as
+/// a thrown ``MQTTError``. The PUBLISH payload is a slice of the input buffer (no copy).
 struct MQTTPacketDecoder: Sendable {
     /// 256 KiB of body plus the largest fixed header.
     static let defaultMaximumPacketSize = 256 * 1024 + 5
+    /// The most bytes of an oversized PUBLISH buffered to read its variable header (topic ≤ 65,535 bytes,
+    /// packet id, properties).
+    static let oversizedHeaderProbe = 65_535 + 2 + 2 + 4 + 4096
 
     var version: MQTTProtocolVersion
-    /// The largest packet accepted, fixed header included.
+    /// The largest packet buffered whole, fixed header included.
     var maximumPacketSize: Int
+    /// An oversized PUBLISH whose remaining body bytes are being skipped.
+    private var discarding: (publish: MQTTPacket.Publish, remaining: Int)?
 
     init(version: MQTTProtocolVersion, maximumPacketSize: Int = Self.defaultMaximumPacketSize) {
         self.version = version
         self.maximumPacketSize = maximumPacketSize
     }
 
-    /// Decodes one packet, or returns nil (leaving `buffer` untouched) if more bytes are needed.
-    func decode(from buffer: inout ByteBuffer) throws(MQTTError) -> MQTTPacket? {
+    /// Decodes one packet, or returns nil if more bytes are needed (leaving `buffer` untouched, except for
+    /// the body of an oversized PUBLISH, which is consumed and dropped as it arrives).
+    mutating func decode(from buffer: inout ByteBuffer) throws(MQTTError) -> MQTTPacket? {
+        if var discard = self.discarding {
+            let skipped = min(discard.remaining, buffer.readableBytes)
+            buffer.moveReaderIndex(forwardBy: skipped)
+            discard.remaining -= skipped
+            guard discard.remaining == 0 else {
+                self.discarding = discard
+                return nil
+            }
+            self.discarding = nil
+            return .publish(discard.publish)
+        }
         guard let firstByte = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
         let remainingLength: Int
         let lengthBytes: Int
@@ -35,7 +56,10 @@ struct MQTTPacketDecoder: Sendable {
         }
         let packetSize = 1 + lengthBytes + remainingLength
         guard packetSize <= self.maximumPacketSize else {
-            throw MQTTError(.packetTooLarge, "packet of \(packetSize) bytes exceeds the maximum of \(self.maximumPacketSize)")
+            guard firstByte >> 4 == MQTTPacket.PacketType.publish.rawValue else {
+                throw MQTTError(.packetTooLarge, "packet of \(packetSize) bytes exceeds the maximum of \(self.maximumPacketSize)")
+            }
+            return try self.startDiscarding(firstByte: firstByte, lengthBytes: lengthBytes, remainingLength: remainingLength, from: &buffer)
         }
         guard buffer.readableBytes >= packetSize else { return nil }
         buffer.moveReaderIndex(forwardBy: 1 + lengthBytes)
@@ -78,7 +102,36 @@ struct MQTTPacketDecoder: Sendable {
 
     // MARK: PUBLISH
 
+    /// An oversized PUBLISH: reads its variable header once buffered, then skips the body.
+    private mutating func startDiscarding(
+        firstByte: UInt8, lengthBytes: Int, remainingLength: Int, from buffer: inout ByteBuffer
+    ) throws(MQTTError) -> MQTTPacket? {
+        // Parse the variable header from what is buffered; wait for more only while it may be cut short.
+        let probeLength = min(remainingLength, Self.oversizedHeaderProbe, buffer.readableBytes - 1 - lengthBytes)
+        guard probeLength > 0 else { return nil }
+        var probe = buffer.getSlice(at: buffer.readerIndex + 1 + lengthBytes, length: probeLength)!  // within readable bytes
+        let publish: MQTTPacket.Publish
+        do {
+            publish = try self.decodePublishHeader(flags: firstByte & 0x0F, body: &probe)
+        } catch where probeLength < min(remainingLength, Self.oversizedHeaderProbe) {
+            return nil
+        }
+        var discarded = publish
+        let headerLength = probeLength - probe.readableBytes
+        discarded.discardedPayloadSize = remainingLength - headerLength
+        buffer.moveReaderIndex(forwardBy: 1 + lengthBytes + headerLength)
+        self.discarding = (discarded, remainingLength - headerLength)
+        return try self.decode(from: &buffer)
+    }
+
     private func decodePublish(flags: UInt8, body: inout ByteBuffer) throws(MQTTError) -> MQTTPacket.Publish {
+        var publish = try self.decodePublishHeader(flags: flags, body: &body)
+        publish.payload = body.readSlice(length: body.readableBytes)!
+        return publish
+    }
+
+    /// The fixed-header flags and variable header of a PUBLISH; the payload is left in `body`.
+    private func decodePublishHeader(flags: UInt8, body: inout ByteBuffer) throws(MQTTError) -> MQTTPacket.Publish {
         guard let qos = MQTTQoS(rawValue: (flags >> 1) & 0x03) else { throw .malformed("PUBLISH with QoS 3") }
         let dup = flags & 0x08 != 0
         guard !(dup && qos == .atMostOnce) else { throw .malformed("PUBLISH with DUP set on QoS 0") }
@@ -102,7 +155,7 @@ struct MQTTPacketDecoder: Sendable {
         }
         return MQTTPacket.Publish(
             topic: topic,
-            payload: body.readSlice(length: body.readableBytes)!,
+            payload: ByteBuffer(),
             qos: qos,
             retain: flags & 0x01 != 0,
             dup: dup,

@@ -94,7 +94,8 @@ extension MQTTSessionStateMachine {
             qos: publish.qos,
             retain: publish.retain,
             dup: publish.dup,
-            ackToken: token
+            ackToken: token,
+            discardedPayloadSize: publish.discardedPayloadSize
         ))
     }
 

@@ -17,7 +17,9 @@ struct MQTTSessionStateMachine {
         var cleanStart: Bool
         var sessionExpirySeconds: UInt32
         var receiveMaximum: UInt16
-        /// Largest packet we accept; sent to an MQTT 5 broker as Maximum Packet Size.
+        /// Sent to an MQTT 5 broker as Maximum Packet Size: above it the broker drops a message for us without
+        /// a trace, so it is larger than what the client buffers (larger PUBLISHes are discarded as they stream
+        /// in and handed to the application to acknowledge and record).
         var maximumIncomingPacketSize: Int
         /// Our own cap on outgoing QoS 1 in flight (the only cap with MQTT 3.1.1).
         var maximumOutgoingInFlight: Int

@@ -43,6 +43,9 @@ enum PostgresErrors {
                 return EdgeError(.diskFull, text)
             default:
                 if state.hasPrefix("08") { return EdgeError(.databaseUnavailable, text) }
+                // Data exception (22: out of range, invalid text, NUL in text), integrity (23) other than a
+                // unique violation, program limit (54: a row or value too large): this data, not the database.
+                if state.hasPrefix("22") || state.hasPrefix("23") || state.hasPrefix("54") { return EdgeError(.dataRejected, text) }
                 return EdgeError(.databaseError, text)
             }
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:

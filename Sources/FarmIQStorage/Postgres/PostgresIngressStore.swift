@@ -24,7 +24,7 @@ struct PostgresIngressStore: IngressStore {
 
     private func existingKeys(_ events: [DeviceEvent]) async throws -> Set<MessageKey> {
         let rows = try await backend.query("""
-            SELECT e.tenant_id, e.event_id::text FROM device_events e
+            SELECT e.tenant_id, e.event_id::text FROM ingest_event_ids e
             JOIN unnest(\(events.map(\.address.tenantID))::text[], \(events.map(\.header.eventID))::uuid[]) AS k(tenant_id, event_id)
               ON e.tenant_id = k.tenant_id AND e.event_id = k.event_id
             """, "store events")
@@ -57,6 +57,8 @@ struct PostgresIngressStore: IngressStore {
                 SELECT * FROM unnest(\(tenants)::text[], \(eventIDs)::uuid[], \(farms)::text[], \(barns)::text[], \(devices)::text[],
                                      \(types)::text[], \(occurred)::int8[], \(received)::int8[], \(traces)::text[], \(payloads)::text[], \(bodies)::text[])
                     AS m(tenant_id, event_id, farm_id, barn_id, device_id, event_type, occurred_at, received_at, trace_id, payload, body)
+            ), ids AS (
+                INSERT INTO ingest_event_ids (tenant_id, event_id, first_seen_at) SELECT tenant_id, event_id, \(now) FROM msg
             ), ob AS (
                 INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body)
                 SELECT tenant_id, event_id, event_type, occurred_at, \(now), body FROM msg
@@ -77,23 +79,66 @@ struct PostgresIngressStore: IngressStore {
         }
     }
 
-    func recordRejects(_ rejects: [IngestReject]) async throws {
-        guard !rejects.isEmpty else { return }
-        // A NULL tenant travels as '' (tenant ids are never empty).
+    @discardableResult
+    func recordRejects(_ rejects: [IngestReject]) async throws -> [Bool] {
+        guard !rejects.isEmpty else { return [] }
+        // A NULL tenant travels as '', a missing fingerprint as an empty bytea (fingerprints are never empty).
         let prefixes = rejects.map { ByteBuffer(bytes: $0.payloadPrefix) }
+        let fingerprints = rejects.map { ByteBuffer(bytes: $0.fingerprint ?? []) }
         let rows = try await backend.query("""
-            INSERT INTO ingest_rejects (received_at, topic, tenant_id, reason, detail, payload_size, payload_prefix)
-            SELECT received_at, topic, NULLIF(tenant_id, ''), reason, detail, payload_size, payload_prefix
+            INSERT INTO ingest_rejects (received_at, topic, tenant_id, reason, detail, payload_size, payload_prefix, fingerprint)
+            SELECT received_at, topic, NULLIF(tenant_id, ''), reason, detail, payload_size, payload_prefix, NULLIF(fingerprint, ''::bytea)
             FROM unnest(\(rejects.map(\.receivedAt.millisecondsSinceEpoch))::int8[], \(rejects.map(\.topic))::text[],
                 \(rejects.map { $0.tenantID ?? "" })::text[], \(rejects.map(\.reason.rawValue))::text[], \(rejects.map(\.detail))::text[],
-                \(rejects.map { Int32(clamping: $0.payloadSize) })::int4[], \(prefixes)::bytea[])
-                AS r(received_at, topic, tenant_id, reason, detail, payload_size, payload_prefix)
+                \(rejects.map { Int32(clamping: $0.payloadSize) })::int4[], \(prefixes)::bytea[], \(fingerprints)::bytea[])
+                WITH ORDINALITY AS r(received_at, topic, tenant_id, reason, detail, payload_size, payload_prefix, fingerprint, ord)
+            ORDER BY ord
+            ON CONFLICT (fingerprint) DO NOTHING
+            RETURNING fingerprint
             """, "record rejects")
+        // Which rows went in: RETURNING gives no input position, so match by fingerprint (NULL ones always go in).
+        var inserted = Set<[UInt8]>()
         do {
-            for try await _ in rows {}
+            for try await fingerprint in rows.decode(ByteBuffer?.self) {
+                if let fingerprint { inserted.insert(Array(fingerprint.readableBytesView)) }
+            }
         } catch {
             throw PostgresErrors.map(error, "record rejects")
         }
+        var claimed = Set<[UInt8]>()
+        return rejects.map { reject in
+            guard let fingerprint = reject.fingerprint else { return true }
+            // The first of equal fingerprints in the batch is the one recorded.
+            return inserted.contains(fingerprint) && claimed.insert(fingerprint).inserted
+        }
+    }
+
+    func pruneEventIDs(seenBefore cutoff: Timestamp, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        let rows = try await backend.query("""
+            WITH gone AS (
+                DELETE FROM ingest_event_ids WHERE (tenant_id, event_id) IN (
+                    SELECT tenant_id, event_id FROM ingest_event_ids WHERE first_seen_at < \(cutoff.millisecondsSinceEpoch)
+                    ORDER BY first_seen_at LIMIT \(limit))
+                RETURNING 1)
+            SELECT count(*) FROM gone
+            """, "prune event ids")
+        do {
+            for try await count in rows.decode(Int64.self) { return Int(count) }
+        } catch {
+            throw PostgresErrors.map(error, "prune event ids")
+        }
+        return 0
+    }
+
+    func eventIDCount() async throws -> Int {
+        let rows = try await backend.query("SELECT count(*) FROM ingest_event_ids", "count event ids")
+        do {
+            for try await count in rows.decode(Int64.self) { return Int(count) }
+        } catch {
+            throw PostgresErrors.map(error, "count event ids")
+        }
+        return 0
     }
 
     func rejects(tenantID: String?, limit: Int) async throws -> [StoredReject] {

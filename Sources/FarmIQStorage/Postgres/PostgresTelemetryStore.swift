@@ -36,7 +36,7 @@ struct PostgresTelemetryStore: TelemetryStore {
         let tenants = messages.map(\.address.tenantID)
         let eventIDs = messages.map(\.header.eventID)
         let rows = try await backend.query("""
-            SELECT r.tenant_id, r.event_id::text FROM telemetry_raw r
+            SELECT r.tenant_id, r.event_id::text FROM ingest_event_ids r
             JOIN unnest(\(tenants)::text[], \(eventIDs)::uuid[]) AS k(tenant_id, event_id)
               ON r.tenant_id = k.tenant_id AND r.event_id = k.event_id
             """, "ingest telemetry")
@@ -93,6 +93,8 @@ struct PostgresTelemetryStore: TelemetryStore {
                 SELECT * FROM unnest(\(tenants)::text[], \(eventIDs)::uuid[], \(farms)::text[], \(barns)::text[], \(devices)::text[],
                                      \(occurred)::int8[], \(received)::int8[], \(bodies)::text[], \(readings)::text[])
                     AS m(tenant_id, event_id, farm_id, barn_id, device_id, occurred_at, received_at, body, readings)
+            ), ids AS (
+                INSERT INTO ingest_event_ids (tenant_id, event_id, first_seen_at) SELECT tenant_id, event_id, \(now) FROM msg
             ), ob AS (
                 INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body)
                 SELECT tenant_id, event_id, 'telemetry.reading', occurred_at, \(now), body FROM msg
@@ -109,7 +111,7 @@ struct PostgresTelemetryStore: TelemetryStore {
                     \(aggMaxes)::float8[], \(aggLasts)::float8[], \(aggLastAts)::int8[], \(aggLastIDs)::uuid[])
                 ON CONFLICT (tenant_id, bucket_size, device_id, metric, bucket_start, farm_id, barn_id) DO UPDATE SET
                     count = a.count + excluded.count,
-                    sum = a.sum + excluded.sum,
+                    sum = \(unescaped: RollUpSQL.postgresSum("a.sum", "excluded.sum")),
                     min = LEAST(a.min, excluded.min),
                     max = GREATEST(a.max, excluded.max),
                     last_value = CASE WHEN (excluded.last_occurred_at, excluded.last_event_id) > (a.last_occurred_at, a.last_event_id)

@@ -135,6 +135,9 @@ final class SQLiteConnection: @unchecked Sendable {
             return EdgeError(.diskFull, text)
         case SQLITE_CONSTRAINT where code == SQLiteConnection.constraintPrimaryKey || code == SQLiteConnection.constraintUnique:
             return EdgeError(.writeConflict, text)
+        case SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_TOOBIG:
+            // NOT NULL, CHECK, a value of the wrong type or too large: this data, not the database.
+            return EdgeError(.dataRejected, text)
         default:
             return EdgeError(.databaseError, text)
         }

@@ -11,22 +11,19 @@ struct SQLiteIngressStore: IngressStore {
                 let (unique, repeats) = BatchDeduplication.firstOccurrences(events) {
                     MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
                 }
-                let exists = try connection.statement("SELECT 1 FROM device_events WHERE tenant_id = ? AND event_id = ?")
-                defer { exists.reset() }
+                let now = Timestamp.now()
+                let register = try SQLiteEventIDRegister(connection: connection, seenAt: now)
                 let insert = try connection.statement("""
                     INSERT INTO device_events (tenant_id, event_id, farm_id, barn_id, device_id, event_type, occurred_at, received_at, trace_id, payload, outbox_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-                let outbox = try SQLiteOutboxWriter(connection: connection, createdAt: .now())
+                let outbox = try SQLiteOutboxWriter(connection: connection, createdAt: now)
                 var inserted = 0
                 for index in unique {
                     let event = events[index]
                     let address = event.address
                     let header = event.header
-                    exists.reset()
-                    exists.bind(1, address.tenantID)
-                    exists.bind(2, header.eventID)
-                    if try exists.step() { continue }
+                    guard try register.insertIfNew(tenantID: address.tenantID, eventID: header.eventID) else { continue }
                     try outbox.insert(OutboxEvent(event))
                     insert.reset()
                     insert.bind(1, address.tenantID)
@@ -48,14 +45,17 @@ struct SQLiteIngressStore: IngressStore {
         }
     }
 
-    func recordRejects(_ rejects: [IngestReject]) async throws {
-        guard !rejects.isEmpty else { return }
-        try await backend.write { connection in
+    @discardableResult
+    func recordRejects(_ rejects: [IngestReject]) async throws -> [Bool] {
+        guard !rejects.isEmpty else { return [] }
+        return try await backend.write { connection in
             try connection.transaction {
                 let insert = try connection.statement("""
-                    INSERT INTO ingest_rejects (received_at, topic, tenant_id, reason, detail, payload_size, payload_prefix)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO ingest_rejects (received_at, topic, tenant_id, reason, detail, payload_size, payload_prefix, fingerprint)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+                var recorded: [Bool] = []
+                recorded.reserveCapacity(rejects.count)
                 for reject in rejects {
                     insert.reset()
                     insert.bind(1, reject.receivedAt.millisecondsSinceEpoch)
@@ -65,9 +65,36 @@ struct SQLiteIngressStore: IngressStore {
                     insert.bind(5, reject.detail)
                     insert.bind(6, reject.payloadSize)
                     insert.bind(7, blob: reject.payloadPrefix)
+                    if let fingerprint = reject.fingerprint { insert.bind(8, blob: fingerprint) } else { insert.bindNull(8) }
                     try insert.run()
+                    recorded.append(connection.changes > 0)
                 }
+                return recorded
             }
+        }
+    }
+
+    func pruneEventIDs(seenBefore cutoff: Timestamp, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        return try await backend.write { connection in
+            try connection.transaction {
+                let statement = try connection.statement("""
+                    DELETE FROM ingest_event_ids WHERE (tenant_id, event_id) IN (
+                        SELECT tenant_id, event_id FROM ingest_event_ids WHERE first_seen_at < ?1 ORDER BY first_seen_at LIMIT ?2)
+                    """)
+                statement.bind(1, cutoff.millisecondsSinceEpoch)
+                statement.bind(2, limit)
+                try statement.run()
+                return connection.changes
+            }
+        }
+    }
+
+    func eventIDCount() async throws -> Int {
+        try await backend.read { connection in
+            let statement = try connection.statement("SELECT count(*) FROM ingest_event_ids")
+            defer { statement.reset() }
+            return try statement.step() ? statement.int(0) : 0
         }
     }
 

@@ -14,7 +14,6 @@ struct SQLiteTelemetryStore: TelemetryStore {
         }
     }
 
-    private static let existsSQL = "SELECT 1 FROM telemetry_raw WHERE tenant_id = ? AND event_id = ?"
     private static let rawSQL = """
         INSERT INTO telemetry_raw (tenant_id, event_id, farm_id, barn_id, device_id, occurred_at, received_at, outbox_id, readings)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -25,7 +24,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (tenant_id, bucket_size, device_id, metric, bucket_start, farm_id, barn_id) DO UPDATE SET
             count = telemetry_agg.count + excluded.count,
-            sum = telemetry_agg.sum + excluded.sum,
+            sum = \(RollUpSQL.sqliteSum("telemetry_agg.sum", "excluded.sum")),
             min = min(telemetry_agg.min, excluded.min),
             max = max(telemetry_agg.max, excluded.max),
             last_value = CASE WHEN (excluded.last_occurred_at, excluded.last_event_id) > (telemetry_agg.last_occurred_at, telemetry_agg.last_event_id)
@@ -39,8 +38,9 @@ struct SQLiteTelemetryStore: TelemetryStore {
         let (unique, repeats) = BatchDeduplication.firstOccurrences(messages) {
             MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
         }
-        let exists = try connection.statement(existsSQL)
-        let outbox = try SQLiteOutboxWriter(connection: connection, createdAt: .now())
+        let now = Timestamp.now()
+        let register = try SQLiteEventIDRegister(connection: connection, seenAt: now)
+        let outbox = try SQLiteOutboxWriter(connection: connection, createdAt: now)
         let raw = try connection.statement(rawSQL)
         var accumulator = AggregateAccumulator()
         var inserted = 0
@@ -48,10 +48,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
             let message = messages[index]
             let address = message.address
             let header = message.header
-            exists.reset()
-            exists.bind(1, address.tenantID)
-            exists.bind(2, header.eventID)
-            if try exists.step() { continue }
+            guard try register.insertIfNew(tenantID: address.tenantID, eventID: header.eventID) else { continue }
 
             try outbox.insert(OutboxEvent(message))
             let outboxID = connection.lastInsertRowID
@@ -70,7 +67,6 @@ struct SQLiteTelemetryStore: TelemetryStore {
             accumulator.add(message)
             inserted += 1
         }
-        exists.reset()
         let upsert = try connection.statement(aggregateUpsertSQL)
         for (key, delta) in accumulator.deltas {
             upsert.reset()

@@ -66,11 +66,6 @@ extension OutboxBenchmark {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 extension PostgresOutboxStore {
     func benchmark(_ mode: OutboxBenchmarkMode, rows: Int, batchSize: Int) async throws -> OutboxBenchmarkResult {
         let foreign = try await PostgresOutboxStore.count(

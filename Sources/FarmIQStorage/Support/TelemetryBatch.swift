@@ -55,7 +55,7 @@ struct AggregateDelta: Sendable {
 
     mutating func add(value: Double, occurredAt: Int64, eventID: String, index: Int) {
         count += 1
-        sum += value
+        sum = Self.saturatingSum(sum, value)
         if value < min { min = value }
         if value > max { max = value }
         // `last` is the reading ordered last by (occurred_at, event_id, idx), the order of raw queries.
@@ -65,6 +65,35 @@ struct AggregateDelta: Sendable {
             lastEventID = eventID
             lastIndex = index
         }
+    }
+}
+
+extension AggregateDelta {
+    /// `a + b`, saturated at ±`Double.greatestFiniteMagnitude`: a roll-up sum of finite readings stays finite
+    /// (no `inf`, never `inf - inf = NaN`, which SQLite would store as NULL and PostgreSQL refuses as an
+    /// overflow). The engines' upserts apply the same rule (``RollUpSQL``). Documented in the README.
+    static func saturatingSum(_ a: Double, _ b: Double) -> Double {
+        let sum = a + b
+        if sum.isNaN { return 0 }  // only reachable from non-finite inputs, which validation rejects
+        return Swift.min(Swift.max(sum, -Double.greatestFiniteMagnitude), Double.greatestFiniteMagnitude)
+    }
+}
+
+/// The roll-up sum of the upserts, saturated like ``AggregateDelta/saturatingSum(_:_:)``.
+enum RollUpSQL {
+    /// SQLite: `inf` of an overflow is clamped.
+    static func sqliteSum(_ a: String, _ b: String) -> String {
+        "max(-1.7976931348623157e308, min(1.7976931348623157e308, \(a) + \(b)))"
+    }
+
+    /// PostgreSQL raises "value out of range: overflow" on a float8 sum that overflows, so the half-sum
+    /// (which cannot overflow) decides first.
+    static func postgresSum(_ a: String, _ b: String) -> String {
+        """
+        CASE WHEN \(a) * 0.5::float8 + \(b) * 0.5::float8 >= 8.98e307::float8 THEN 1.7976931348623157e308::float8
+             WHEN \(a) * 0.5::float8 + \(b) * 0.5::float8 <= -8.98e307::float8 THEN -1.7976931348623157e308::float8
+             ELSE \(a) + \(b) END
+        """
     }
 }
 
