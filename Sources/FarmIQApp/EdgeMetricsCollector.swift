@@ -20,8 +20,14 @@ public final class EdgeMetricsCollector: Sendable {
     private let oldestAge: Gauge
     private let deadLetter: Gauge
     private let volumeRatios: [Gauge]
+    /// Gauges that other components refresh at scrape time (e.g. the gateway's MQTT connection counts).
+    private let refreshers: [@Sendable () -> Void]
 
-    init(registry: PrometheusCollectorRegistry, database: EdgeDatabase, volumes: [(name: String, path: String)], logger: Logger) {
+    init(
+        registry: PrometheusCollectorRegistry, database: EdgeDatabase, volumes: [(name: String, path: String)],
+        refreshers: [@Sendable () -> Void] = [], logger: Logger
+    ) {
+        self.refreshers = refreshers
         self.registry = registry
         self.database = database
         self.volumes = volumes
@@ -43,6 +49,7 @@ public final class EdgeMetricsCollector: Sendable {
         } catch {
             logger.warning("metrics: outbox stats unavailable", metadata: ["error": "\(error)"])
         }
+        for refresh in refreshers { refresh() }
         for (index, volume) in volumes.enumerated() {
             if let ratio = EdgeMetricsCollector.usedRatio(path: volume.path) {
                 volumeRatios[index].set(ratio)

@@ -54,6 +54,7 @@ public struct EdgeProcess: Sendable {
                 .init(name: "database") { (try? await database.ping()) != nil },
             ]
             var httpClient: HTTPClient?
+            var refreshers: [@Sendable () -> Void] = []
 
             var telemetryService: TelemetryService?
             if mode.runsTelemetry {
@@ -90,6 +91,7 @@ public struct EdgeProcess: Sendable {
                 services.append(contentsOf: [mqtt, gateway] as [any Service])
                 checks.append(.init(name: "mqtt_subscription") { gateway.isReady })
                 checks.append(.init(name: "ingest_stalled") { gateway.isIntakeFlowing })
+                refreshers.append { gateway.refreshScrapedMetrics() }
             }
 
             if mode.runsForwarder {
@@ -105,7 +107,8 @@ public struct EdgeProcess: Sendable {
             if let path = databaseVolumePath() {
                 volumes.append((name: "db", path: path))
             }
-            let collector = EdgeMetricsCollector(registry: registry, database: database, volumes: volumes, logger: logger)
+            let collector = EdgeMetricsCollector(
+                registry: registry, database: database, volumes: volumes, refreshers: refreshers, logger: logger)
             OpsRoutes(checks: checks, metrics: collector).register(on: router)
 
             let onHTTPBound = self.onHTTPBound

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQMQTT
 import Prometheus
 
 /// The gateway's counters (`contracts.md` §6): messages committed, rejects by reason, duplicates,
@@ -12,6 +13,10 @@ public struct IngestMetrics: Sendable {
     let pausedDiskFull: Gauge
     let oldestUnacknowledgedAge: Gauge
     let poisonMessages: Counter
+    let mqttConnected: Gauge
+    let mqttConnectionsLost: Gauge
+    let mqttSessionTakeovers: Gauge
+    let mqttUnstableConnections: Gauge
     private let rejected: [RejectReason: Counter]
     private let registry: PrometheusCollectorRegistry
 
@@ -33,6 +38,15 @@ public struct IngestMetrics: Sendable {
         poisonMessages = registry.counter(
             "farmiq_ingest_poison_messages_total",
             help: "Valid messages the database refused alone, twice: recorded as commit_failed rejects so the rest flows")
+        mqttConnected = registry.gauge("farmiq_mqtt_connected", help: "1 while the gateway's MQTT connection is up (CONNACK accepted)")
+        mqttConnectionsLost = registry.gauge(
+            "farmiq_mqtt_connections_lost", help: "MQTT connections of the gateway that closed after CONNACK, since the process started")
+        mqttSessionTakeovers = registry.gauge(
+            "farmiq_mqtt_session_takeovers",
+            help: "Times the broker closed the gateway's session because another client connected with its client id, since the process started")
+        mqttUnstableConnections = registry.gauge(
+            "farmiq_mqtt_unstable_connections",
+            help: "Reports of MQTT connections closing again and again soon after CONNACK (a disconnect loop), since the process started")
         self.registry = registry
         var rejected: [RejectReason: Counter] = [:]
         for reason in RejectReason.allCases {
@@ -40,6 +54,14 @@ public struct IngestMetrics: Sendable {
                 help: "Messages that can never be valid, recorded in ingest_rejects and acknowledged")
         }
         self.rejected = rejected
+    }
+
+    /// Copies the MQTT client's connection counts into their gauges (at scrape time).
+    func observe(_ statistics: MQTTClientStatistics, connected: Bool) {
+        mqttConnected.set(connected ? 1.0 : 0.0)
+        mqttConnectionsLost.set(Double(statistics.connectionsLost.load(ordering: .relaxed)))
+        mqttSessionTakeovers.set(Double(statistics.sessionTakeovers.load(ordering: .relaxed)))
+        mqttUnstableConnections.set(Double(statistics.unstableConnections.load(ordering: .relaxed)))
     }
 
     /// - Parameter recordedRejects: per reject of the batch, whether it was recorded now (a redelivered

@@ -148,6 +148,12 @@ public final class IngressGateway: Service, Sendable {
         oldestUnacknowledgedAgeSeconds < configuration.stallThreshold.seconds
     }
 
+    /// Refreshes the gauges read at scrape time: the oldest unacknowledged age and the MQTT connection counts.
+    public func refreshScrapedMetrics() {
+        refreshStallGauge()
+        metrics.observe(mqtt.statistics, connected: mqtt.isConnected)
+    }
+
     private func refreshStallGauge() {
         metrics.oldestUnacknowledgedAge.set(oldestUnacknowledgedAgeSeconds)
     }
