@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Checks of deploy/k8s that a reviewer would otherwise do by hand (run by scripts/check-deploy).
+
+  check_manifests.py invariants RENDERED.yaml...   every container of the rendered overlays: probes,
+                                                   limits, non-root, read-only root, no secret value,
+                                                   FARMIQ_* settings the product reads and documents
+  check_manifests.py prometheusrule [--write]      monitoring/prometheusrule.yaml carries exactly the
+                                                   groups of deploy/alerts/farmiq-edge.rules.yml
+                                                   (--write regenerates it from that file), and every
+                                                   alert has a case in farmiq-edge.rules.test.yml
+
+Prints one line per failure ("FAIL: ...") and exits 1 if there was any; "note: ..." lines inform only.
+Needs PyYAML (in the check venv).
+"""
+import pathlib
+import re
+import sys
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+RULES = ROOT / "deploy/alerts/farmiq-edge.rules.yml"
+RULE_TESTS = ROOT / "deploy/alerts/farmiq-edge.rules.test.yml"
+PROMETHEUS_RULE = ROOT / "deploy/k8s/monitoring/prometheusrule.yaml"
+README = ROOT / "README.md"
+DEPLOY_README = ROOT / "deploy/k8s/README.md"
+CONTRACTS = ROOT.parent / "shared/design/contracts.md"
+SOURCES = ROOT / "Sources"
+
+WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
+SECRET_NAME = re.compile(r"(TOKEN|PASSWORD|SECRET|PASSWD)$")
+URL_WITH_PASSWORD = re.compile(r"://[^/@\s]*:[^/@\s]+@")
+
+failures = []
+
+
+def fail(message):
+    failures.append(message)
+    print(f"FAIL: {message}")
+
+
+def note(message):
+    print(f"note: {message}")
+
+
+def pod_spec(obj):
+    spec = obj.get("spec") or {}
+    if obj["kind"] == "Pod":
+        return spec
+    if obj["kind"] == "CronJob":
+        return spec["jobTemplate"]["spec"]["template"]["spec"]
+    return spec["template"]["spec"]
+
+
+def pod_labels(obj):
+    if obj["kind"] == "Pod":
+        return obj["metadata"].get("labels") or {}
+    if obj["kind"] == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["metadata"].get("labels") or {}
+    return obj["spec"]["template"]["metadata"].get("labels") or {}
+
+
+def pod_annotations(obj):
+    if obj["kind"] == "Pod":
+        return obj["metadata"].get("annotations") or {}
+    return obj["spec"]["template"]["metadata"].get("annotations") or {}
+
+
+def selects(selector, labels):
+    """matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist) against a label map."""
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and labels.get(key) in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def contract_settings():
+    """FARMIQ_* names in the configuration table of contracts.md section 7 (empty if the file is absent)."""
+    if not CONTRACTS.exists():
+        note(f"{CONTRACTS} not found: settings are checked against README.md and Sources/ only")
+        return set()
+    text = CONTRACTS.read_text()
+    section = text.split("## 7.", 1)[1] if "## 7." in text else ""
+    return set(re.findall(r"FARMIQ_[A-Z0-9_]+", section))
+
+
+def read_by_product():
+    """FARMIQ_* names that appear as string literals in Sources/ (ConfigurationKey and a few direct reads)."""
+    names = set()
+    for path in SOURCES.rglob("*.swift"):
+        names.update(re.findall(r'"(FARMIQ_[A-Z0-9_]+)"', path.read_text()))
+    return names
+
+
+def check_container(where, container, pod_security, init):
+    name = f"{where} container {container['name']}"
+    if not init:
+        for probe in ("livenessProbe", "readinessProbe"):
+            if probe not in container:
+                fail(f"{name}: no {probe}")
+    resources = container.get("resources") or {}
+    for kind in ("requests", "limits"):
+        for resource in ("cpu", "memory"):
+            if resource not in (resources.get(kind) or {}):
+                fail(f"{name}: no {kind}.{resource}")
+    security = container.get("securityContext") or {}
+    if not (security.get("runAsNonRoot", pod_security.get("runAsNonRoot")) is True):
+        fail(f"{name}: runAsNonRoot is not true")
+    if security.get("runAsUser", pod_security.get("runAsUser")) == 0:
+        fail(f"{name}: runs as uid 0")
+    if security.get("readOnlyRootFilesystem") is not True:
+        fail(f"{name}: readOnlyRootFilesystem is not true")
+    if security.get("allowPrivilegeEscalation") is not False:
+        fail(f"{name}: allowPrivilegeEscalation is not false")
+    if "ALL" not in ((security.get("capabilities") or {}).get("drop") or []):
+        fail(f"{name}: capabilities do not drop ALL")
+    if (security.get("capabilities") or {}).get("add"):
+        fail(f"{name}: adds capabilities")
+    seccomp = (security.get("seccompProfile") or pod_security.get("seccompProfile") or {}).get("type")
+    if seccomp != "RuntimeDefault":
+        fail(f"{name}: seccompProfile is not RuntimeDefault")
+    image = container.get("image", "")
+    if ":" not in image.rsplit("/", 1)[-1] and "@" not in image:
+        fail(f"{name}: image {image!r} has no tag")
+    elif image.endswith(":latest"):
+        fail(f"{name}: image {image!r} uses latest")
+
+
+def invariants(paths):
+    objects = []
+    for path in paths:
+        with open(path) as handle:
+            for document in yaml.safe_load_all(handle):
+                if document:
+                    document["_file"] = pathlib.Path(path).name
+                    objects.append(document)
+    config_maps = {(o["_file"], o["metadata"]["name"]): o for o in objects if o["kind"] == "ConfigMap"}
+    pdbs = [o for o in objects if o["kind"] == "PodDisruptionBudget"]
+    product_reads = read_by_product()
+    contract = contract_settings()
+    readme = README.read_text() if README.exists() else ""
+    deploy_readme = DEPLOY_README.read_text() if DEPLOY_README.exists() else ""
+    settings = {}
+    secrets = set()
+
+    for obj in objects:
+        kind, name, file = obj["kind"], obj["metadata"]["name"], obj["_file"]
+        where = f"{file}: {kind}/{name}"
+        if kind == "Secret":
+            fail(f"{where}: a Secret in the manifests; secrets are created on the cluster (deploy/k8s/README.md)")
+        if kind == "ConfigMap":
+            for key, value in (obj.get("data") or {}).items():
+                if SECRET_NAME.search(key) or URL_WITH_PASSWORD.search(str(value)):
+                    fail(f"{where}: key {key} looks like a secret value")
+        if kind not in WORKLOADS:
+            continue
+        spec = pod_spec(obj)
+        pod_security = spec.get("securityContext") or {}
+        containers = spec.get("containers") or []
+        init_containers = spec.get("initContainers") or []
+        for container in containers:
+            check_container(where, container, pod_security, init=False)
+        for container in init_containers:
+            check_container(where, container, pod_security, init=True)
+        if spec.get("automountServiceAccountToken") is not False:
+            fail(f"{where}: automountServiceAccountToken is not false")
+        runs_edge = any("farmiq-edge" in c.get("image", "") for c in containers)
+        if runs_edge:
+            if int(spec.get("terminationGracePeriodSeconds", 30)) < 30:
+                fail(f"{where}: terminationGracePeriodSeconds below 30 s (a batch commit and drain)")
+            annotations = pod_annotations(obj)
+            if annotations.get("prometheus.io/scrape") != "true" or not annotations.get("prometheus.io/port"):
+                fail(f"{where}: no prometheus.io/scrape and prometheus.io/port annotations")
+        replicas = (obj.get("spec") or {}).get("replicas", 1)
+        if kind in ("Deployment", "StatefulSet") and replicas >= 2:
+            labels = pod_labels(obj)
+            if not any(selects(p["spec"].get("selector") or {}, labels) for p in pdbs if p["_file"] == file):
+                fail(f"{where}: {replicas} replicas and no PodDisruptionBudget")
+
+        for container in containers + init_containers:
+            cname = f"{where} container {container['name']}"
+            for env in container.get("env") or []:
+                env_name = env["name"]
+                if env_name.startswith("FARMIQ_"):
+                    settings.setdefault(env_name, set()).add(file)
+                if "value" in env:
+                    value = str(env["value"])
+                    if SECRET_NAME.search(env_name):
+                        fail(f"{cname}: {env_name} has a literal value; use valueFrom.secretKeyRef")
+                    elif URL_WITH_PASSWORD.search(value):
+                        fail(f"{cname}: {env_name} holds a URL with a password; use valueFrom.secretKeyRef")
+                reference = (env.get("valueFrom") or {}).get("secretKeyRef")
+                if reference:
+                    secrets.add((reference["name"], reference["key"]))
+                elif SECRET_NAME.search(env_name) and "value" not in env:
+                    fail(f"{cname}: {env_name} does not come from a secretKeyRef")
+            for source in container.get("envFrom") or []:
+                if "secretRef" in source:
+                    secrets.add((source["secretRef"]["name"], "*"))
+                reference = source.get("configMapRef")
+                if not reference:
+                    continue
+                config_map = config_maps.get((file, reference["name"]))
+                if config_map is None:
+                    fail(f"{cname}: envFrom ConfigMap {reference['name']} is not in the manifests")
+                    continue
+                for key in config_map.get("data") or {}:
+                    if key.startswith("FARMIQ_"):
+                        settings.setdefault(key, set()).add(file)
+        for volume in spec.get("volumes") or []:
+            if "secret" in volume:
+                items = volume["secret"].get("items") or [{"key": "*"}]
+                for item in items:
+                    secrets.add((volume["secret"]["secretName"], item["key"]))
+
+    # Settings: the product must read them, and the README must document them.
+    only_in_contract_docs = []
+    for setting in sorted(settings):
+        files = ", ".join(sorted(settings[setting]))
+        if setting not in product_reads:
+            if setting in contract:
+                note(f"{setting} ({files}): in contracts.md section 7 but not read by Sources/ yet")
+            else:
+                fail(f"{setting} ({files}): not a setting farmiq-edge reads (not in Sources/ nor contracts.md section 7)")
+        if not re.search(rf"\b{setting}\b", readme):
+            if setting in contract:
+                only_in_contract_docs.append(setting)
+            else:
+                fail(f"{setting} ({files}): not documented in README.md")
+    if only_in_contract_docs:
+        note("not named in README.md, documented by its reference to contracts.md section 7: "
+             + ", ".join(only_in_contract_docs))
+    # Every Secret the manifests use is one the cluster guide tells how to create.
+    for secret, key in sorted(secrets):
+        if secret not in deploy_readme:
+            fail(f"Secret {secret} (key {key}) is used but deploy/k8s/README.md does not say how to create it")
+    print(f"invariants: {len(objects)} objects, {len(settings)} FARMIQ_* settings, "
+          f"{len({s for s, _ in secrets})} secrets referenced")
+
+
+def prometheus_rule_document():
+    rules = yaml.safe_load(RULES.read_text())
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "farmiq-edge"},
+        "spec": {"groups": rules["groups"]},
+    }
+
+
+def prometheusrule(write):
+    expected = prometheus_rule_document()
+    if write:
+        header = ("# GENERATED from deploy/alerts/farmiq-edge.rules.yml (the single source of the alert rules) by\n"
+                  "#   deploy/k8s/check_manifests.py prometheusrule --write\n"
+                  "# Do not edit: scripts/check-deploy fails when this differs from the rules file.\n")
+        PROMETHEUS_RULE.write_text(header + yaml.safe_dump(expected, sort_keys=False, width=200, allow_unicode=True))
+        print(f"wrote {PROMETHEUS_RULE.relative_to(ROOT)}")
+        return
+    tests = yaml.safe_load(RULE_TESTS.read_text()) if RULE_TESTS.exists() else {}
+    tested = {case.get("alertname") for test in tests.get("tests") or [] for case in test.get("alert_rule_test") or []}
+    for group in expected["spec"]["groups"]:
+        for rule in group.get("rules") or []:
+            if "alert" in rule and rule["alert"] not in tested:
+                fail(f"alert {rule['alert']} has no case in {RULE_TESTS.relative_to(ROOT)}")
+    if not PROMETHEUS_RULE.exists():
+        fail(f"{PROMETHEUS_RULE.relative_to(ROOT)} is missing (deploy/k8s/check_manifests.py prometheusrule --write)")
+        return
+    actual = yaml.safe_load(PROMETHEUS_RULE.read_text())
+    if actual.get("kind") != "PrometheusRule" or (actual.get("spec") or {}).get("groups") != expected["spec"]["groups"]:
+        fail(f"{PROMETHEUS_RULE.relative_to(ROOT)} differs from deploy/alerts/farmiq-edge.rules.yml: "
+             "run deploy/k8s/check_manifests.py prometheusrule --write")
+
+
+def main(argv):
+    if len(argv) >= 1 and argv[0] == "invariants" and len(argv) > 1:
+        invariants(argv[1:])
+    elif argv[:1] == ["prometheusrule"] and argv[1:] in ([], ["--write"]):
+        prometheusrule(write=argv[1:] == ["--write"])
+    else:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
