@@ -202,6 +202,33 @@ struct EnvelopeRejectionTests {
         #expect(Fixture.reason(T, [UInt8](repeating: 0xFF, count: 70_000)) == .payloadTooLarge)
     }
 
+    /// The device-clock rule (README "Device clocks"): at most 5 minutes ahead of the edge's receipt, at most
+    /// the maximum age (30 days by default) behind it; the bounds themselves are accepted.
+    @Test("device clocks: far future is clock_ahead, older than the maximum age is too_old, the bounds pass",
+          arguments: [
+              ("2099-01-01T00:00:00Z", RejectReason.clockAhead as RejectReason?),
+              ("2026-11-29T04:55:00.001Z", .clockAhead),    // 5 min + 1 ms ahead of receipt (04:50:00)
+              ("2026-11-29T04:55:00Z", nil),                // exactly 5 min ahead
+              ("2026-10-30T04:50:00Z", nil),                // exactly 30 days before
+              ("2026-10-30T04:49:59.999Z", .tooOld),
+              ("1970-01-01T00:00:00Z", .tooOld),            // a device without an RTC battery
+          ])
+    func deviceClock(_ occurredAt: String, _ reason: RejectReason?) {
+        let envelope = Fixture.envelope(set: [("occurred_at", "\"\(occurredAt)\"")])
+        #expect(Fixture.reason(T, envelope) == reason)
+        if case .failure(let rejection) = Fixture.validate(T, envelope), rejection.reason == .clockAhead {
+            #expect((rejection.clockAheadSeconds ?? 0) > 300)
+        }
+    }
+
+    @Test("the maximum age is configurable; the event-id horizon covers it")
+    func maximumAge() {
+        let validator = EnvelopeValidator(maxEventAgeDays: 2)
+        #expect(validator.eventIDHorizonMilliseconds == 2 * 86_400_000 + 300_000 + 3_600_000)
+        let old = Fixture.envelope(set: [("occurred_at", "\"2026-11-26T04:49:59Z\"")])
+        #expect((try? validator.validateThrowing(topic: T, payload: Array(old.utf8), receivedAt: Fixture.receivedAt)) == nil)
+    }
+
     @Test("rejection details name the problem and the reason raw values are stable")
     func details() {
         let rejection = IngestRejection(.invalidReading, "x")

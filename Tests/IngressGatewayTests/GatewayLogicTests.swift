@@ -74,3 +74,77 @@ struct GatewayLogicTests {
         #expect(counts == IngestCounts(inserted: 5, duplicates: 2))
     }
 }
+
+@Suite("Gateway logic: poison isolation and one event-id space")
+struct GatewayIsolationTests {
+    let now = Timestamp(millisecondsSinceEpoch: 1_796_000_000_000)
+
+    func message(_ kind: String = "telemetry", id: String = EventID.v7(), device: String = "d") -> ReceivedMessage {
+        let type = kind == "telemetry" ? "telemetry.reading" : "device.status"
+        let payload = kind == "telemetry" ? "{\"readings\":[{\"metric\":\"temperature\",\"value\":21.5}]}" : "{\"status\":\"online\"}"
+        let body = "{\"schema_version\":1,\"event_id\":\"\(id)\",\"event_type\":\"\(type)\",\"occurred_at\":\"\(now.rfc3339)\",\"payload\":\(payload)}"
+        return ReceivedMessage(topic: "farmiq/v1/t/f/b/\(device)/\(kind)", payload: Array(body.utf8), receivedAt: now)
+    }
+
+    @Test("halves split by message count, keep order and keep each event with its source")
+    func halves() {
+        let messages = (0..<5).map { _ in message() } + (0..<3).map { message("event", device: "e\($0)") }
+            + [ReceivedMessage(topic: "farmiq/v1/t/f/b/d/telemetry", payload: Array("x".utf8), receivedAt: now)]
+        let batch = ClassifiedBatch(messages, validator: EnvelopeValidator())
+        #expect(batch.count == 9)
+        let (first, second) = batch.halves()
+        #expect(first.count == 4 && second.count == 5)
+        #expect(first.telemetry.count == 4 && second.telemetry.count == 1 && second.events.count == 3 && second.rejects.count == 1)
+        #expect(second.eventSources.map(\.topic) == batch.eventSources.map(\.topic))
+        // Halving down to singles reaches every message exactly once.
+        var singles: [ClassifiedBatch] = []
+        var pending = [batch]
+        while let next = pending.popLast() {
+            if next.count <= 1 { singles.append(next); continue }
+            let (a, b) = next.halves()
+            pending += [a, b]
+        }
+        #expect(singles.filter { $0.count == 1 }.count == 9)
+    }
+
+    @Test("a poisoned single becomes a commit_failed reject of the same message, fingerprinted")
+    func poisoned() {
+        let event = message("event", device: "poison-dev")
+        let batch = ClassifiedBatch([event], validator: EnvelopeValidator())
+        let poisoned = batch.poisoned(cause: "SQLite error 275: poison pill refused")
+        #expect(poisoned.telemetry.isEmpty && poisoned.events.isEmpty)
+        #expect(poisoned.rejects.map(\.reason) == [.commitFailed])
+        #expect(poisoned.rejects[0].detail.contains("poison pill refused"))
+        #expect(poisoned.rejects[0].topic == event.topic)
+        #expect(poisoned.rejects[0].payloadPrefix == event.payload)
+        #expect(poisoned.rejects[0].fingerprint?.count == 32)
+    }
+
+    @Test("one (tenant, event_id) in a batch: the first received wins, whatever its topic")
+    func firstReceivedWins() {
+        let id = EventID.v7()
+        let batch = ClassifiedBatch([message("event", id: id), message(id: id), message(id: id)], validator: EnvelopeValidator())
+        #expect(batch.events.count == 1)
+        #expect(batch.telemetry.isEmpty)
+        #expect(batch.duplicates == 2)
+    }
+
+    @Test("a payload discarded by the MQTT client is a payload_too_large reject with its size")
+    func discardedPayload() {
+        let received = ReceivedMessage(topic: "farmiq/v1/t/f/b/d/telemetry", payload: [], receivedAt: now, discardedPayloadSize: 600_000)
+        let batch = ClassifiedBatch([received], validator: EnvelopeValidator())
+        #expect(batch.rejects.map(\.reason) == [.payloadTooLarge])
+        #expect(batch.rejects[0].payloadSize == 600_000)
+        #expect(batch.rejects[0].tenantID == "t")
+    }
+
+    @Test("the same bad bytes give the same fingerprint; other bytes or topics another")
+    func fingerprints() {
+        let a = ReceivedMessage(topic: "farmiq/v1/t/f/b/d/telemetry", payload: Array("{bad".utf8), receivedAt: now)
+        let b = ReceivedMessage(topic: "farmiq/v1/t/f/b/d/telemetry", payload: Array("{bad".utf8), receivedAt: now.adding(milliseconds: 5))
+        let c = ReceivedMessage(topic: "farmiq/v1/t/f/b/e/telemetry", payload: Array("{bad".utf8), receivedAt: now)
+        let batch = ClassifiedBatch([a, b, c], validator: EnvelopeValidator())
+        #expect(batch.rejects[0].fingerprint == batch.rejects[1].fingerprint)
+        #expect(batch.rejects[0].fingerprint != batch.rejects[2].fingerprint)
+    }
+}
