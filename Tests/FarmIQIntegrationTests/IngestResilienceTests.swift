@@ -1,4 +1,5 @@
 import FarmIQApp
+import FarmIQTestSupport
 import FarmIQCore
 import Foundation
 import Testing

@@ -76,7 +76,7 @@ extension MQTTClient {
         case .unstable(let consecutive):
             self.statistics.unstableConnections.add(1, ordering: .relaxed)
             self.logger.error(
-                "MQTT connection keeps closing soon after it opens; backing off",
+                "MQTT connection keeps closing soon after it opens; backing off (a broker that closes without a reason code, as Mosquitto 2.0 does when another client takes the session over, usually means another client is using this client id)",
                 metadata: ["error": "\(cause)", "mqtt.consecutive_short_connections": "\(consecutive)",
                            "mqtt.backoff_attempt": "\(decision.backoffAttempt ?? 0)"])
         }

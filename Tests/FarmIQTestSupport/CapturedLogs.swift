@@ -2,23 +2,26 @@ import FarmIQCore
 import Logging
 
 /// A logger whose lines are kept in memory, to assert what a failure line says (its `error` cause).
-final class CapturedLogs: Sendable {
-    struct Line: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
+public final class CapturedLogs: Sendable {
+    public struct Line: Sendable {
+        public let level: Logger.Level
+        public let message: String
+        public let metadata: [String: String]
     }
 
     private let lines = LockedValue<[Line]>([])
 
-    var logger: Logger {
+    public init() {}
+
+    /// A logger at `info` whose lines are kept here.
+    public var logger: Logger {
         Logger(label: "captured") { _ in CapturingHandler(sink: self) }
     }
 
-    var all: [Line] { lines.withLock { $0 } }
+    public var all: [Line] { lines.withLock { $0 } }
 
     /// Lines at `level` or above whose `error` metadata contains `text`.
-    func failures(containing text: String, atLeast level: Logger.Level = .warning) -> [Line] {
+    public func failures(containing text: String, atLeast level: Logger.Level = .warning) -> [Line] {
         all.filter { $0.level >= level && ($0.metadata["error"]?.contains(text) ?? false) }
     }
 
