@@ -13,6 +13,7 @@ public struct IngestMetrics: Sendable {
     let pausedDiskFull: Gauge
     let oldestUnacknowledgedAge: Gauge
     let poisonMessages: Counter
+    let isolationSeconds: Counter
     let mqttConnected: Gauge
     let mqttConnectionsLost: Gauge
     let mqttSessionTakeovers: Gauge
@@ -47,6 +48,9 @@ public struct IngestMetrics: Sendable {
         mqttUnstableConnections = registry.gauge(
             "farmiq_mqtt_unstable_connections",
             help: "Reports of MQTT connections closing again and again soon after CONNACK (a disconnect loop), since the process started")
+        isolationSeconds = registry.counter(
+            "farmiq_ingest_poison_isolation_seconds_total",
+            help: "Time the intake spent bisecting refused batches to isolate poison messages (nothing is acknowledged meanwhile)")
         self.registry = registry
         var rejected: [RejectReason: Counter] = [:]
         for reason in RejectReason.allCases {

@@ -182,9 +182,10 @@ public final class IngressGateway: Service, Sendable {
     /// - A transient failure (database or telemetry service unavailable, write conflict, disk full) retries the
     ///   whole batch with backoff; nothing is acknowledged meanwhile.
     /// - ``FarmIQCore/EdgeError/Code/dataRejected`` twice in a row (the database refuses this data the same way
-    ///   again) splits the batch in halves, each committed on its own, down to single messages; a message the
-    ///   database refuses alone twice is recorded in `ingest_rejects` as `commit_failed` with the database's
-    ///   reason, and acknowledged with the rest. One poison message costs about 2·log2(batch) extra commits.
+    ///   again; the second try follows at once) splits the batch in halves, each committed on its own, and a
+    ///   refused half is split again at once, down to single messages; a message the database refuses alone is
+    ///   recorded in `ingest_rejects` as `commit_failed` with the database's reason, and acknowledged with the
+    ///   rest. k poison messages in a batch of n cost about 2·k·log2(n/k) small commits, no sleeps.
     private func commitIsolatingPoison(_ batch: ClassifiedBatch) async throws {
         var backoff = RetryBackoff(base: configuration.retryBase, cap: configuration.retryCap)
         var refusals = 0
@@ -195,19 +196,14 @@ public final class IngressGateway: Service, Sendable {
             } catch let error as EdgeError where error.code == .dataRejected {
                 metrics.commitFailures.increment()
                 refusals += 1
-                guard refusals >= 2 else {
+                if refusals == 1 {
                     logger.warning("batch refused by the database; trying it once more before isolating the cause", metadata: [
                         "error": "\(error)", "batch.count": "\(batch.count)"])
-                    try await Task.sleep(for: backoff.next())
-                    refreshStallGauge()
                     continue
                 }
-                guard batch.count > 1 else {
-                    return try await recordPoison(batch, cause: error)
-                }
-                let (first, second) = batch.halves()
-                try await commitIsolatingPoison(first)
-                try await commitIsolatingPoison(second)
+                let started = ContinuousClock.now
+                try await isolate(batch, cause: error)
+                metrics.isolationSeconds.increment(by: (ContinuousClock.now - started).seconds)
                 return
             } catch {
                 metrics.commitFailures.increment()
@@ -218,6 +214,27 @@ public final class IngressGateway: Service, Sendable {
                 // A cancelled task (not a graceful shutdown) leaves the batch unacknowledged: the broker redelivers it.
                 try await Task.sleep(for: wait)
                 refreshStallGauge()
+            }
+        }
+    }
+
+    /// Bisects a batch the database refused until each refused message is alone, then records it as poison.
+    /// A refusal of a part is not tried twice (the whole was); a transient failure of a part is retried with
+    /// backoff by ``commitIsolatingPoison(_:)``'s rules.
+    private func isolate(_ batch: ClassifiedBatch, cause: EdgeError) async throws {
+        guard batch.count > 1 else {
+            return try await recordPoison(batch, cause: cause)
+        }
+        let (first, second) = batch.halves()
+        for part in [first, second] where part.count > 0 || part.duplicates > 0 {
+            do {
+                try await commit(part)
+            } catch let error as EdgeError where error.code == .dataRejected {
+                metrics.commitFailures.increment()
+                logger.debug("part of a refused batch refused; splitting it", metadata: ["error": "\(error)", "batch.count": "\(part.count)"])
+                try await isolate(part, cause: error)
+            } catch {
+                try await commitIsolatingPoison(part)
             }
         }
     }
