@@ -149,6 +149,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What several test targets share: captured logs, eventually.
+        .target(
+            name: "FarmIQTestSupport",
+            dependencies: ["FarmIQCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/FarmIQTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CloudSimTests",
             dependencies: [
@@ -164,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "SyncForwarderTests",
             dependencies: [
-                "SyncForwarder", "FarmIQStorage", "FarmIQCore", "CZlib",
+                "SyncForwarder", "FarmIQStorage", "FarmIQCore", "CZlib", "FarmIQTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -176,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "FarmIQMQTTTests",
             dependencies: [
-                "FarmIQMQTT",
+                "FarmIQMQTT", "FarmIQTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,11 +191,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "IngressGatewayTests", dependencies: ["IngressGateway", "TelemetryTimeseries", "FarmIQCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "FarmIQStorageTests", dependencies: ["FarmIQStorage", "FarmIQCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FarmIQStorageTests", dependencies: ["FarmIQStorage", "FarmIQCore", "FarmIQTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FarmIQIntegrationTests",
             dependencies: [
-                "FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries",
+                "FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries", "FarmIQTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import FarmIQCore
 import FarmIQStorage
 import IngressGateway
@@ -19,6 +14,7 @@ public final class EdgeMetricsCollector: Sendable {
     private let pending: Gauge
     private let oldestAge: Gauge
     private let deadLetter: Gauge
+    private let queued: Gauge
     private let volumeRatios: [Gauge]
     /// Gauges that other components refresh at scrape time (e.g. the gateway's MQTT connection counts).
     private let refreshers: [@Sendable () -> Void]
@@ -35,6 +31,8 @@ public final class EdgeMetricsCollector: Sendable {
         pending = registry.gauge("farmiq_sync_outbox_pending", help: "Events waiting to be sent to the cloud")
         oldestAge = registry.gauge("farmiq_sync_outbox_oldest_pending_age_seconds", help: "Age of the oldest event waiting to be sent")
         deadLetter = registry.gauge("farmiq_sync_outbox_dead_letter", help: "Events parked after a permanent rejection by the cloud")
+        queued = registry.gauge(
+            "farmiq_sync_outbox_queued", help: "Events queued for the cloud since the database began (the outbox sequence; a retried dead letter counts again)")
         volumeRatios = volumes.map {
             registry.gauge("farmiq_volume_used_ratio", labels: [("volume", $0.name)], help: "Used fraction of the volume")
         }
@@ -46,6 +44,7 @@ public final class EdgeMetricsCollector: Sendable {
             pending.set(Double(stats.pending))
             oldestAge.set(stats.oldestPendingAgeSeconds)
             deadLetter.set(Double(stats.deadLetter))
+            queued.set(Double(stats.queuedTotal))
         } catch {
             logger.warning("metrics: outbox stats unavailable", metadata: ["error": "\(error)"])
         }
@@ -60,13 +59,6 @@ public final class EdgeMetricsCollector: Sendable {
 
     /// Used fraction of the file system holding `path` (as `df` computes it), nil if it cannot be read.
     public static func usedRatio(path: String) -> Double? {
-        var stats = statvfs()
-        guard statvfs(path, &stats) == 0, stats.f_blocks > 0 else { return nil }
-        let total = Double(stats.f_blocks)
-        let free = Double(stats.f_bfree)
-        let available = Double(stats.f_bavail)
-        let used = total - free
-        let denominator = used + available
-        return denominator > 0 ? used / denominator : nil
+        VolumeUsage.read(path: path)?.usedRatio
     }
 }

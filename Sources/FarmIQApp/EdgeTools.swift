@@ -1,4 +1,5 @@
 import FarmIQCore
+import Foundation
 import FarmIQStorage
 import Logging
 
@@ -26,34 +27,69 @@ public enum EdgeTools {
         }
     }
 
-    /// A plain-text report a farm technician can read.
+    /// A plain-text report a farm technician can read, from what the running edge recorded: the database
+    /// (outbox, the forwarder's `sync_state`, rejects, recent activity, its size) and, over HTTP, the running
+    /// service's own gauges (broker connection, stalled intake, disk). Nothing is created or migrated: a
+    /// SQLite database that does not exist is an error naming the path it looked at.
     public static func status(configuration: EdgeConfiguration, logger: Logger) async throws -> String {
-        try await withDatabase(configuration, logger: logger) { database in
-            try await database.migrate()
-            let stats = try await database.outbox.stats(now: .now())
-            let rejects = try await database.ingress.rejectCounts()
-            var lines = ["FarmIQ Edge status — database \(configuration.databaseURL)"]
+        if case .sqlite(let path) = configuration.databaseURL, !FileManager.default.fileExists(atPath: path) {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            throw EdgeError(.invalidConfiguration, "no database at \(absolute) (FARMIQ_DATABASE_URL): run status where the edge runs, or pass --database-url")
+        }
+        let service = await ServiceSnapshot.fetch(configuration)
+        return try await withDatabase(configuration, logger: logger) { database in
+            let now = Timestamp.now()
+            let activity = try await database.activity(
+                devicesSince: now.adding(milliseconds: -600_000), messagesSince: now.adding(milliseconds: -3_600_000))
+            guard let version = activity.schemaVersion else {
+                throw EdgeError(.invalidConfiguration, "\(configuration.databaseURL) holds no FarmIQ Edge schema: is it the edge's database?")
+            }
+            var lines = ["FarmIQ Edge status — database \(configuration.databaseURL) (schema version \(version))"]
+            lines.append(service.summary)
+            let stats = try await database.outbox.stats(now: now)
             lines.append("  Waiting to be sent to the cloud: \(stats.pending) events"
                 + (stats.pending > 0 ? ", oldest waiting \(formatAge(stats.oldestPendingAgeSeconds))" : ""))
             lines.append("  Parked after a cloud rejection (dead letters): \(stats.deadLetter)")
             let syncRows = try await database.outbox.syncState()
-            if configuration.cloudURL == nil {
-                lines.append("  Cloud sync: paused (FARMIQ_CLOUD_URL is not set); data is kept and queued")
-            } else if let forwarder = syncRows.first(where: { $0.tenantID == SyncStateRow.forwarder }) {
-                lines.append("  Cloud sync: \(forwarder.state)" + (forwarder.detail.map { " — \($0)" } ?? ""))
+            if let forwarder = syncRows.first(where: { $0.tenantID == SyncStateRow.forwarder }) {
+                let age = formatAge(Double(now.millisecondsSinceEpoch - forwarder.updatedAt.millisecondsSinceEpoch) / 1000)
+                lines.append("  Cloud sync (as the forwarder recorded it \(age) ago): \(forwarder.state)" + (forwarder.detail.map { " — \($0)" } ?? ""))
             } else {
-                lines.append("  Cloud sync: not started yet")
+                lines.append("  Cloud sync: no forwarder has run on this database yet")
             }
-            let now = Timestamp.now()
             for row in syncRows where row.tenantID != SyncStateRow.forwarder {
                 let last = row.lastSuccessAt.map { "\(formatAge(Double(now.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000)) ago" } ?? "never"
                 lines.append("  Last successful sync for tenant \(row.tenantID): \(last)")
             }
+            lines.append("  Devices sending: \(activity.devicesSeen) seen in the last 10 minutes (the device registry is not built yet)")
+            lines.append("  Messages received in the last hour: \(activity.messagesReceived)")
+            let rejects = try await database.ingress.rejectCounts()
             let totalRejects = rejects.values.reduce(0, +)
             let detail = rejects.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-            lines.append("  Messages rejected as invalid: \(totalRejects)" + (totalRejects > 0 ? " (\(detail))" : ""))
+            lines.append("  Messages rejected: \(totalRejects)" + (totalRejects > 0 ? " (\(detail))" : ""))
+            lines.append(diskLine(configuration, activity: activity))
             return lines.joined(separator: "\n")
         }
+    }
+
+    /// Disk used and, at the last hour's rate, the days left before the hard watermark stops intake.
+    static func diskLine(_ configuration: EdgeConfiguration, activity: EdgeActivity) -> String {
+        var path = configuration.dbVolumePath
+        if path == nil, case .sqlite(let file) = configuration.databaseURL {
+            path = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        }
+        guard let path, let volume = VolumeUsage.read(path: path) else {
+            return "  Database volume: not watched (set FARMIQ_DB_VOLUME_PATH for PostgreSQL on a local volume); database \(activity.databaseBytes / 1_048_576) MiB"
+        }
+        var line = String(format: "  Database volume: %.0f%% used, %.1f GiB free; database %d MiB", volume.usedRatio * 100,
+                          Double(volume.availableBytes) / 1_073_741_824, activity.databaseBytes / 1_048_576)
+        let bytesPerMessage = activity.storedMessages > 0 ? Double(activity.databaseBytes) / Double(activity.storedMessages) : 0
+        let perDay = Double(activity.messagesReceived) * 24 * bytesPerMessage
+        let headroom = (configuration.dbHardWatermark - volume.usedRatio) * Double(volume.totalBytes)
+        if perDay > 0, headroom > 0 {
+            line += String(format: "; at the last hour's rate (≈ %.0f B per message) intake stops at the hard watermark in about %.1f days", bytesPerMessage, headroom / perDay)
+        }
+        return line
     }
 
     /// `3d 4h`, `2h 5m`, `42s`.

@@ -18,7 +18,7 @@ public final class EdgeDatabase: DatabaseService {
     }
 
     let backend: Backend
-    private let closeSignal = CloseSignal()
+    private let closeSignal = OneShotSignal()
     public let telemetry: any TelemetryStore
     public let ingress: any IngressStore
     public let outbox: any OutboxStore

@@ -34,7 +34,11 @@ public struct ClassifiedBatch: Sendable {
     public var rejects: [IngestReject] = []
     /// Repeats of a `(tenant_id, event_id)` earlier in the same batch, whatever their topic: the first
     /// received wins (the stores, which commit telemetry before events, would otherwise pick by kind).
-    public var duplicates = 0
+    public var duplicates: Int { telemetryDuplicates + eventDuplicates }
+    /// Those of ``duplicates`` that came on a telemetry topic.
+    var telemetryDuplicates = 0
+    /// Those of ``duplicates`` that came on an event topic.
+    var eventDuplicates = 0
 
     init() {}
 
@@ -52,8 +56,10 @@ public struct ClassifiedBatch: Sendable {
                 continue
             }
             switch validator.validate(topic: received.topic, payload: received.payload, receivedAt: received.receivedAt) {
-            case .success(let message) where !seen.insert(EventKey(tenantID: message.address.tenantID, eventID: message.header.eventID)).inserted:
-                duplicates += 1
+            case .success(.telemetry(let message)) where !seen.insert(EventKey(tenantID: message.address.tenantID, eventID: message.header.eventID)).inserted:
+                telemetryDuplicates += 1
+            case .success(.event(let event)) where !seen.insert(EventKey(tenantID: event.address.tenantID, eventID: event.header.eventID)).inserted:
+                eventDuplicates += 1
             case .success(.telemetry(let message)):
                 telemetry.append(TelemetrySubmission(message: message, source: received))
             case .success(.event(let event)):
@@ -83,7 +89,8 @@ public struct ClassifiedBatch: Sendable {
         first.events = Array(e1); second.events = Array(e2)
         first.eventSources = Array(eventSources[..<eventCut]); second.eventSources = Array(eventSources[eventCut...])
         first.rejects = Array(r1); second.rejects = Array(r2)
-        first.duplicates = duplicates
+        first.telemetryDuplicates = telemetryDuplicates
+        first.eventDuplicates = eventDuplicates
         return (first, second)
     }
 
@@ -92,7 +99,8 @@ public struct ClassifiedBatch: Sendable {
     func poisoned(cause: String) -> ClassifiedBatch {
         let source = telemetry.first?.source ?? eventSources.first
         var batch = ClassifiedBatch()
-        batch.duplicates = duplicates
+        batch.telemetryDuplicates = telemetryDuplicates
+        batch.eventDuplicates = eventDuplicates
         batch.rejects = source.map { [$0.reject(.commitFailed, "the database refused it: \(cause.prefix(500))")] } ?? rejects
         return batch
     }

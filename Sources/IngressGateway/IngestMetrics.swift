@@ -71,8 +71,9 @@ public struct IngestMetrics: Sendable {
     /// - Parameter recordedRejects: per reject of the batch, whether it was recorded now (a redelivered
     ///   reject is counted once).
     func recordCommitted(_ batch: ClassifiedBatch, duplicates duplicateCount: Int, recordedRejects: [Bool]) {
-        if !batch.telemetry.isEmpty { telemetryMessages.increment(by: Int64(batch.telemetry.count)) }
-        if !batch.events.isEmpty { eventMessages.increment(by: Int64(batch.events.count)) }
+        let telemetryCount = batch.telemetry.count + batch.telemetryDuplicates, eventCount = batch.events.count + batch.eventDuplicates
+        if telemetryCount > 0 { telemetryMessages.increment(by: Int64(telemetryCount)) }
+        if eventCount > 0 { eventMessages.increment(by: Int64(eventCount)) }
         if duplicateCount > 0 { duplicates.increment(by: Int64(duplicateCount)) }
         for (reject, isNew) in zip(batch.rejects, recordedRejects) {
             if isNew { rejected[reject.reason]?.increment() }

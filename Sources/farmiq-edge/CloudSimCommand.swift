@@ -1,6 +1,7 @@
 import ArgumentParser
 import CloudSim
 import FarmIQCore
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -13,7 +14,8 @@ struct CloudSimCommand: AsyncParsableCommand {
     @Option(help: "listen address") var host: String = "127.0.0.1"
     @Option(help: "listen port (0: any free port)") var port: Int = 9090
     @Option(help: "folder of its own store (dedupe SQLite file, media)") var dataDirectory: String = "./data/cloud-sim"
-    @Option(help: "expected bearer token (unset: any token)") var token: String?
+    @Option(help: ArgumentHelp("file holding the expected bearer token (or set FARMIQ_CLOUD_SIM_TOKEN; unset: any token)", valueName: "path"))
+    var tokenFile: String?
     @Option(help: "faults at start, JSON, e.g. '{\"reject_event_types\":[\"device.status\"]}'") var faults: String?
     @Option(help: "trace, debug, info, notice, warning, error, critical") var logLevel: String = "info"
 
@@ -26,6 +28,7 @@ struct CloudSimCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, logLevel: level) }
         let logger = Logger(label: "farmiq-cloud-sim")
+        let token = try readSecret(tokenFile, for: .cloudToken) ?? ProcessInfo.processInfo.environment["FARMIQ_CLOUD_SIM_TOKEN"]
         var configuration = CloudSimConfiguration(host: host, port: port, dataDirectory: dataDirectory, token: token)
         if let faults { configuration.faults = try CloudSimFaults(json: faults) }
         let server = try CloudSimServer(configuration: configuration, logger: logger, onBound: { port in

@@ -3,52 +3,25 @@ import FarmIQCore
 import Foundation
 import Logging
 
-/// Every setting of `contracts.md` §7 as a flag; each flag overrides its environment variable.
-struct ConfigurationOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "FARMIQ_DATABASE_URL") var databaseURL: String?
-    @Option(name: .customLong("mqtt-url"), help: "FARMIQ_MQTT_URL") var mqttURL: String?
-    @Option(name: .customLong("mqtt-username"), help: "FARMIQ_MQTT_USERNAME") var mqttUsername: String?
-    @Option(name: .customLong("mqtt-password"), help: "FARMIQ_MQTT_PASSWORD") var mqttPassword: String?
-    @Option(name: .customLong("mqtt-ca-file"), help: "FARMIQ_MQTT_CA_FILE") var mqttCAFile: String?
-    @Option(name: .customLong("mqtt-client-id"), help: "FARMIQ_MQTT_CLIENT_ID") var mqttClientID: String?
-    @Option(name: .customLong("mqtt-share-group"), help: "FARMIQ_MQTT_SHARE_GROUP") var mqttShareGroup: String?
-    @Option(name: .customLong("mqtt-session-expiry-seconds"), help: "FARMIQ_MQTT_SESSION_EXPIRY_SECONDS") var mqttSessionExpirySeconds: String?
-    @Option(name: .customLong("ingest-tenant"), help: "FARMIQ_INGEST_TENANT") var ingestTenant: String?
-    @Option(name: .customLong("mqtt-receive-maximum"), help: "FARMIQ_MQTT_RECEIVE_MAXIMUM") var mqttReceiveMaximum: String?
-    @Option(name: .customLong("http-host"), help: "FARMIQ_HTTP_HOST") var httpHost: String?
-    @Option(name: .customLong("http-port"), help: "FARMIQ_HTTP_PORT") var httpPort: String?
-    @Option(name: .customLong("media-root"), help: "FARMIQ_MEDIA_ROOT") var mediaRoot: String?
-    @Option(name: .customLong("cloud-url"), help: "FARMIQ_CLOUD_URL") var cloudURL: String?
-    @Option(name: .customLong("cloud-token"), help: "FARMIQ_CLOUD_TOKEN") var cloudToken: String?
-    @Option(name: .customLong("edge-id"), help: "FARMIQ_EDGE_ID") var edgeID: String?
-    @Option(name: .customLong("log-level"), help: "FARMIQ_LOG_LEVEL") var logLevel: String?
-    @Option(name: .customLong("telemetry-url"), help: "FARMIQ_TELEMETRY_URL") var telemetryURL: String?
-    @Option(name: .customLong("telemetry-retention-days"), help: "FARMIQ_TELEMETRY_RETENTION_DAYS") var telemetryRetentionDays: String?
-    @Option(name: .customLong("ingest-batch-size"), help: "FARMIQ_INGEST_BATCH_SIZE") var ingestBatchSize: String?
+/// A group of `farmiq-edge` flags, each the same-named twin of a configuration key (`contracts.md` §7:
+/// `FARMIQ_DATABASE_URL` ⇔ `--database-url`); a flag overrides its environment variable. Secrets
+/// (`FARMIQ_MQTT_PASSWORD`, `FARMIQ_CLOUD_TOKEN`) have no value flag, so they never show in `ps`: they come
+/// from the environment, or from a file named by `--mqtt-password-file` / `--cloud-token-file`.
+protocol SettingsFlags: ParsableArguments {
+    /// The values given on the command line, keyed by environment name.
+    var overrides: [String: String] { get throws }
+}
 
-    @Option(name: .customLong("db-hard-watermark"), help: "FARMIQ_DB_HARD_WATERMARK") var dbHardWatermark: String?
-    @Option(name: .customLong("db-volume-path"), help: "FARMIQ_DB_VOLUME_PATH") var dbVolumePath: String?
-
-    var overrides: [String: String] {
-        let pairs: [(ConfigurationKey, String?)] = [
-            (.databaseURL, databaseURL), (.mqttURL, mqttURL), (.mqttUsername, mqttUsername), (.mqttPassword, mqttPassword),
-            (.mqttCAFile, mqttCAFile), (.mqttClientID, mqttClientID), (.mqttShareGroup, mqttShareGroup), (.ingestTenant, ingestTenant), (.mqttSessionExpirySeconds, mqttSessionExpirySeconds),
-            (.mqttReceiveMaximum, mqttReceiveMaximum), (.httpHost, httpHost), (.httpPort, httpPort), (.mediaRoot, mediaRoot),
-            (.cloudURL, cloudURL), (.cloudToken, cloudToken), (.edgeID, edgeID), (.logLevel, logLevel),
-            (.telemetryURL, telemetryURL), (.telemetryRetentionDays, telemetryRetentionDays), (.ingestBatchSize, ingestBatchSize),
-            (.dbHardWatermark, dbHardWatermark), (.dbVolumePath, dbVolumePath),
-        ]
-        var result: [String: String] = [:]
-        for (key, value) in pairs { if let value { result[key.environmentName] = value } }
-        return result
-    }
-
+extension SettingsFlags {
     /// The resolved configuration; a bad value ends the process with one line naming the setting.
     func resolve() -> EdgeConfiguration {
         do {
-            return try EdgeConfiguration(environment: ProcessInfo.processInfo.environment, overrides: overrides)
-        } catch {
+            return try EdgeConfiguration(environment: ProcessInfo.processInfo.environment, overrides: try overrides)
+        } catch let error as EdgeError {
             FileHandle.standardError.write(Data("farmiq-edge: \(error.message)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            FileHandle.standardError.write(Data("farmiq-edge: \(error)\n".utf8))
             Foundation.exit(2)
         }
     }
@@ -66,5 +39,97 @@ struct ConfigurationOptions: ParsableArguments {
         var logger = bootstrapLogging(configuration, label: label)
         logger.logLevel = .warning
         return logger
+    }
+}
+
+extension ArgumentHelp {
+    /// "meaning (default: X) [env: FARMIQ_…]", from the key's one description.
+    init(_ key: ConfigurationKey) {
+        let fallback = key.defaultValue.map { "default: \($0)" } ?? "no default"
+        self.init("\(key.help) (\(fallback)) [env: \(key.environmentName)]", valueName: "value")
+    }
+
+    /// For a secret: the file holding it.
+    init(secretFile key: ConfigurationKey) {
+        self.init("file holding the \(key.help) (or set \(key.environmentName)); never pass a secret itself on the command line", valueName: "path")
+    }
+}
+
+/// Reads a secret from a file (trailing newlines dropped).
+func readSecret(_ path: String?, for key: ConfigurationKey) throws -> String? {
+    guard let path else { return nil }
+    guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else {
+        throw EdgeError(.invalidConfiguration, "--\(key.flagName)-file: cannot read \(path)")
+    }
+    while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+    return text
+}
+
+/// What every command that opens the database takes.
+struct DatabaseFlags: SettingsFlags {
+    @Option(name: .customLong(ConfigurationKey.databaseURL.flagName), help: .init(.databaseURL)) var databaseURL: String?
+    @Option(name: .customLong(ConfigurationKey.logLevel.flagName), help: .init(.logLevel)) var logLevel: String?
+
+    var overrides: [String: String] {
+        [ConfigurationKey.databaseURL.environmentName: databaseURL, ConfigurationKey.logLevel.environmentName: logLevel].compactMapValues { $0 }
+    }
+}
+
+/// `status`: the database, where the running service listens, and the volume it watches.
+struct StatusFlags: SettingsFlags {
+    @OptionGroup var database: DatabaseFlags
+    @Option(name: .customLong(ConfigurationKey.httpHost.flagName), help: .init(.httpHost)) var httpHost: String?
+    @Option(name: .customLong(ConfigurationKey.httpPort.flagName), help: .init(.httpPort)) var httpPort: String?
+    @Option(name: .customLong(ConfigurationKey.dbHardWatermark.flagName), help: .init(.dbHardWatermark)) var dbHardWatermark: String?
+    @Option(name: .customLong(ConfigurationKey.dbVolumePath.flagName), help: .init(.dbVolumePath)) var dbVolumePath: String?
+
+    var overrides: [String: String] {
+        database.overrides.merging([
+            ConfigurationKey.httpHost.environmentName: httpHost, ConfigurationKey.httpPort.environmentName: httpPort,
+            ConfigurationKey.dbHardWatermark.environmentName: dbHardWatermark, ConfigurationKey.dbVolumePath.environmentName: dbVolumePath,
+        ].compactMapValues { $0 }) { $1 }
+    }
+}
+
+/// Every setting (`contracts.md` §7 and the edge's own): the services (`all-in-one`, `serve`) and the
+/// benchmarks that start them.
+struct ConfigurationOptions: SettingsFlags {
+    @OptionGroup var status: StatusFlags
+    @Option(name: .customLong(ConfigurationKey.mqttURL.flagName), help: .init(.mqttURL)) var mqttURL: String?
+    @Option(name: .customLong(ConfigurationKey.mqttUsername.flagName), help: .init(.mqttUsername)) var mqttUsername: String?
+    @Option(name: .customLong(ConfigurationKey.mqttPassword.flagName + "-file"), help: .init(secretFile: .mqttPassword)) var mqttPasswordFile: String?
+    @Option(name: .customLong(ConfigurationKey.mqttCAFile.flagName), help: .init(.mqttCAFile)) var mqttCAFile: String?
+    @Option(name: .customLong(ConfigurationKey.mqttClientID.flagName), help: .init(.mqttClientID)) var mqttClientID: String?
+    @Option(name: .customLong(ConfigurationKey.mqttShareGroup.flagName), help: .init(.mqttShareGroup)) var mqttShareGroup: String?
+    @Option(name: .customLong(ConfigurationKey.mqttSessionExpirySeconds.flagName), help: .init(.mqttSessionExpirySeconds)) var mqttSessionExpirySeconds: String?
+    @Option(name: .customLong(ConfigurationKey.ingestTenant.flagName), help: .init(.ingestTenant)) var ingestTenant: String?
+    @Option(name: .customLong(ConfigurationKey.mqttReceiveMaximum.flagName), help: .init(.mqttReceiveMaximum)) var mqttReceiveMaximum: String?
+    @Option(name: .customLong(ConfigurationKey.mediaRoot.flagName), help: .init(.mediaRoot)) var mediaRoot: String?
+    @Option(name: .customLong(ConfigurationKey.cloudURL.flagName), help: .init(.cloudURL)) var cloudURL: String?
+    @Option(name: .customLong(ConfigurationKey.cloudToken.flagName + "-file"), help: .init(secretFile: .cloudToken)) var cloudTokenFile: String?
+    @Option(name: .customLong(ConfigurationKey.edgeID.flagName), help: .init(.edgeID)) var edgeID: String?
+    @Option(name: .customLong(ConfigurationKey.telemetryURL.flagName), help: .init(.telemetryURL)) var telemetryURL: String?
+    @Option(name: .customLong(ConfigurationKey.telemetryRetentionDays.flagName), help: .init(.telemetryRetentionDays)) var telemetryRetentionDays: String?
+    @Option(name: .customLong(ConfigurationKey.eventMaxAgeDays.flagName), help: .init(.eventMaxAgeDays)) var eventMaxAgeDays: String?
+    @Option(name: .customLong(ConfigurationKey.ingestBatchSize.flagName), help: .init(.ingestBatchSize)) var ingestBatchSize: String?
+    @Option(name: .customLong(ConfigurationKey.dbSoftWatermark.flagName), help: .init(.dbSoftWatermark)) var dbSoftWatermark: String?
+
+    /// The database URL given on the command line, if any.
+    var databaseURL: String? { status.database.databaseURL }
+
+    var overrides: [String: String] {
+        get throws {
+            let pairs: [(ConfigurationKey, String?)] = [
+                (.mqttURL, mqttURL), (.mqttUsername, mqttUsername), (.mqttPassword, try readSecret(mqttPasswordFile, for: .mqttPassword)),
+                (.mqttCAFile, mqttCAFile), (.mqttClientID, mqttClientID), (.mqttShareGroup, mqttShareGroup),
+                (.mqttSessionExpirySeconds, mqttSessionExpirySeconds), (.ingestTenant, ingestTenant), (.mqttReceiveMaximum, mqttReceiveMaximum),
+                (.mediaRoot, mediaRoot), (.cloudURL, cloudURL), (.cloudToken, try readSecret(cloudTokenFile, for: .cloudToken)),
+                (.edgeID, edgeID), (.telemetryURL, telemetryURL), (.telemetryRetentionDays, telemetryRetentionDays),
+                (.eventMaxAgeDays, eventMaxAgeDays), (.ingestBatchSize, ingestBatchSize), (.dbSoftWatermark, dbSoftWatermark),
+            ]
+            var result = status.overrides
+            for (key, value) in pairs { if let value { result[key.environmentName] = value } }
+            return result
+        }
     }
 }

@@ -27,7 +27,7 @@ struct DeadLetterOptions: ParsableArguments {
     }
 
     /// Retries (`retry: true`) or discards the selected dead letters; returns how many.
-    func resolve(retry: Bool, options: ConfigurationOptions) async throws -> Int {
+    func resolve(retry: Bool, options: DatabaseFlags) async throws -> Int {
         let configuration = options.resolve()
         let logger = options.bootstrapToolLogging(configuration)
         return try await EdgeTools.resolveDeadLetters(configuration: configuration, selection: try selection(), retry: retry, logger: logger)
@@ -38,7 +38,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dead-letters", abstract: "List parked events and the cloud's reason.")
 
     @Option(help: "most rows to list") var limit: Int = 100
-    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var options: DatabaseFlags
 
     func run() async throws {
         let configuration = options.resolve()
@@ -51,7 +51,7 @@ struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retry", abstract: "Queue parked events for the cloud again.")
 
     @OptionGroup var which: DeadLetterOptions
-    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var options: DatabaseFlags
 
     func run() async throws {
         let count = try await which.resolve(retry: true, options: options)
@@ -63,7 +63,7 @@ struct DiscardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "discard", abstract: "Drop parked events for good.")
 
     @OptionGroup var which: DeadLetterOptions
-    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var options: DatabaseFlags
 
     func run() async throws {
         let count = try await which.resolve(retry: false, options: options)

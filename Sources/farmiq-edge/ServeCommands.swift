@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply the database migrations and exit.")
 
-    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var options: DatabaseFlags
 
     func run() async throws {
         let configuration = options.resolve()
@@ -49,9 +49,11 @@ struct MigrateCommand: AsyncParsableCommand {
 }
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Print ingest and sync status for a technician.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Print ingest and sync status for a technician, from the edge's database and its running service.")
 
-    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var options: StatusFlags
 
     func run() async throws {
         let configuration = options.resolve()
@@ -69,8 +71,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option var tenant: String = "demo"
     @Option var farm: String = "farm-1"
     @Option(help: "devices are spread over this many barns") var barns: Int = 3
-    @Option(help: "MQTT password of the simulated devices") var password: String?
-    @OptionGroup var options: ConfigurationOptions
+    @Option(help: ArgumentHelp("file holding the MQTT password of the simulated devices (or set FARMIQ_SIMULATOR_PASSWORD)", valueName: "path"))
+    var passwordFile: String?
+    @Option(name: .customLong(ConfigurationKey.mqttURL.flagName), help: .init(.mqttURL)) var mqttURL: String?
+    @OptionGroup var options: DatabaseFlags
 
     func validate() throws {
         guard Identifier.isValidName(tenant), Identifier.isValidName(farm) else {
@@ -82,7 +86,9 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = options.resolve()
+        var configuration = options.resolve()
+        if let mqttURL { configuration.mqttURL = mqttURL }
+        let password = try readSecret(passwordFile, for: .mqttPassword) ?? ProcessInfo.processInfo.environment["FARMIQ_SIMULATOR_PASSWORD"]
         let logger = options.bootstrapLogging(configuration, label: "farmiq-simulator")
         let simulator = BarnSimulator(
             configuration: .init(
@@ -135,7 +141,7 @@ struct BenchOutboxCommand: AsyncParsableCommand {
 
     @Option(help: "rows to fill and drain") var rows: Int = 1_000_000
     @Option(help: "rows per claim / read") var batchSize: Int = 1000
-    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var options: DatabaseFlags
 
     func run() async throws {
         let configuration = options.resolve()

@@ -26,13 +26,18 @@ struct DisruptiveTests {
     @Test("Mosquitto restart mid-stream: the session resumes and queued messages arrive")
     func brokerRestart() async throws {
         let configuration = try #require(ProcessInfo.processInfo.environment["FARMIQ_TEST_MOSQUITTO_CONF"], "FARMIQ_TEST_MOSQUITTO_CONF not set")
+        let pidFile = try #require(ProcessInfo.processInfo.environment["FARMIQ_TEST_MOSQUITTO_PID_FILE"], "FARMIQ_TEST_MOSQUITTO_PID_FILE not set")
         let run = try await StreamRun(engine: .sqlite)
         let child = try run.startChild()
         try await HTTP.waitUntilReady(child.baseURL)
         let publishing = run.startPublishing()
         try await run.waitForAcks(atLeast: CrashTests.messageCount / 3)
-        // A clean broker restart (SIGTERM saves its persistence file), as an operator or k8s does.
-        try shell("pkill -TERM -x mosquitto; for i in $(seq 1 100); do pgrep -x mosquitto >/dev/null || break; sleep 0.1; done; mosquitto -c '\(configuration)' -d")
+        // A clean broker restart (SIGTERM saves its persistence file), as an operator or k8s does: the test
+        // broker only, by the PID it recorded.
+        try shell("""
+            pid=$(cat '\(pidFile)'); kill -TERM "$pid"; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; \
+            mosquitto -c '\(configuration)' -d
+            """)
         let acked = try await publishing.value
         #expect(acked == CrashTests.messageCount)
         try await run.expectAllStoredOnce(via: child)

@@ -50,7 +50,7 @@ struct IngestSoakTests {
             case .tooOld:
                 messages.append((Envelopes.topic(tenant: tenant, device: device), Envelopes.telemetry(at: Timestamp.now().adding(milliseconds: -60 * 86_400_000))))
             case .badReading:
-                messages.append((Envelopes.topic(tenant: tenant, device: device), Envelopes.telemetry().replacingOccurrences(of: "24.5", with: "1e999")))
+                messages.append((Envelopes.topic(tenant: tenant, device: device), Envelopes.telemetry().replacingOccurrences(of: "\"value\":24.5", with: "\"value\":1e999")))
             case .oversized:
                 messages.append((Envelopes.topic(tenant: tenant, device: device), Envelopes.telemetry(extra: ",\"pad\":\"" + String(repeating: "x", count: 600_000) + "\"")))
             }

@@ -14,8 +14,8 @@ struct SyncCrashTests {
         let cloudPort = ChildEdge.freePort()
         let cloudDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("cloud-sim")).path
         let cloud = try ChildEdge(
-            arguments: ["cloud-sim", "--port", "\(cloudPort)", "--data-directory", cloudDirectory, "--token", "edge-secret"],
-            databaseURL: "unused", port: cloudPort)
+            arguments: ["cloud-sim", "--port", "\(cloudPort)", "--data-directory", cloudDirectory],
+            databaseURL: "unused", port: cloudPort, settings: ["FARMIQ_CLOUD_SIM_TOKEN": "edge-secret"])
         let cloudURL = "http://127.0.0.1:\(cloudPort)"
         try await eventually { try await HTTP.get(cloudURL + "/health/live").status == 200 }
 

@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQCore
 import FarmIQStorage
 import Foundation
@@ -6,7 +7,7 @@ import PostgresNIO
 
 /// Where the real services of the test run are (scripts/test starts them and sets these variables).
 enum TestEnvironment {
-    static var mqttURL: String { ProcessInfo.processInfo.environment["FARMIQ_TEST_MQTT_URL"] ?? "mqtt://127.0.0.1:1883" }
+    static var mqttURL: String { ProcessInfo.processInfo.environment["FARMIQ_TEST_MQTT_URL"] ?? "mqtt://127.0.0.1:21883" }
     static var postgresURL: String {
         ProcessInfo.processInfo.environment["FARMIQ_TEST_POSTGRES_URL"] ?? "postgres://farmiq:farmiq@127.0.0.1:5432/farmiq_test"
     }
@@ -20,11 +21,8 @@ enum TestEnvironment {
         return root.appendingPathComponent(".build/debug/farmiq-edge").path
     }
 
-    static let logger: Logger = {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    /// Expected log output goes to ``TestLogFile/path``, not the terminal.
+    static let logger: Logger = TestLogFile.logger("test", level: .info)
 
     static func uniqueName(_ prefix: String) -> String {
         "\(prefix)-\(EventID.v7().suffix(12))"

@@ -5,7 +5,7 @@ import Testing
 
 @testable import FarmIQMQTT
 
-/// Against the real Mosquitto at `FARMIQ_TEST_MQTT_URL` (default mqtt://127.0.0.1:1883).
+/// Against the real Mosquitto at `FARMIQ_TEST_MQTT_URL` (default mqtt://127.0.0.1:21883, the test broker of scripts/test).
 @Suite("MQTT client against Mosquitto", .timeLimit(.minutes(1)))
 struct MQTTClientIntegrationTests {
     @Test(arguments: [MQTTClientConfiguration.ProtocolVersionPreference.v5, .v311])

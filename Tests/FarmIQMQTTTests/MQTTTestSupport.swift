@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -7,7 +8,7 @@ import Testing
 
 enum TestBroker {
     static var url: String {
-        ProcessInfo.processInfo.environment["FARMIQ_TEST_MQTT_URL"] ?? "mqtt://127.0.0.1:1883"
+        ProcessInfo.processInfo.environment["FARMIQ_TEST_MQTT_URL"] ?? "mqtt://127.0.0.1:21883"
     }
 
     static func configuration(
@@ -22,9 +23,7 @@ enum TestBroker {
     }
 
     static var logger: Logger {
-        var logger = Logger(label: "mqtt-test")
-        logger.logLevel = ProcessInfo.processInfo.environment["FARMIQ_TEST_LOG"] == nil ? .critical : .debug
-        return logger
+        TestLogFile.logger("mqtt-test", level: ProcessInfo.processInfo.environment["FARMIQ_TEST_LOG"] == nil ? .info : .debug)
     }
 
     /// A topic prefix no other test (or earlier run) uses.

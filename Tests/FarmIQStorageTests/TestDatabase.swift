@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQCore
 import Foundation
 import Logging
@@ -9,11 +10,8 @@ enum TestDatabase {
     static let adminURL = ProcessInfo.processInfo.environment["FARMIQ_TEST_POSTGRES_URL"]
         ?? "postgres://farmiq:farmiq@127.0.0.1:5432/farmiq_test"
 
-    static let logger: Logger = {
-        var logger = Logger(label: "farmiq.storage.tests")
-        logger.logLevel = ProcessInfo.processInfo.environment["FARMIQ_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        return logger
-    }()
+    static let logger: Logger = TestLogFile.logger(
+        "farmiq.storage.tests", level: ProcessInfo.processInfo.environment["FARMIQ_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info)
 
     static func with(_ engine: DatabaseEngine, migrate: Bool = true, _ body: @Sendable (EdgeDatabase) async throws -> Void) async throws {
         switch engine {

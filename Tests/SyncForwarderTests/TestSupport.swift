@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQCore
 import Foundation
 import Logging
@@ -8,11 +9,8 @@ enum TestDatabase {
     static let adminURL = ProcessInfo.processInfo.environment["FARMIQ_TEST_POSTGRES_URL"]
         ?? "postgres://farmiq:farmiq@127.0.0.1:5432/farmiq_test"
 
-    static let logger: Logger = {
-        var logger = Logger(label: "farmiq.sync.tests")
-        logger.logLevel = ProcessInfo.processInfo.environment["FARMIQ_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
-        return logger
-    }()
+    static let logger: Logger = TestLogFile.logger(
+        "farmiq.sync.tests", level: ProcessInfo.processInfo.environment["FARMIQ_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info)
 
     static func with(_ engine: DatabaseEngine, _ body: @Sendable (EdgeDatabase) async throws -> Void) async throws {
         switch engine {

@@ -46,7 +46,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     /// The line `log(event:)` writes: one JSON object and a trailing newline. Separate so it is testable.
-    func render(event: LogEvent, timestamp: Timestamp) -> String {
+    public func render(event: LogEvent, timestamp: Timestamp) -> String {
         var line = "{\"ts\":\"\(timestamp.rfc3339)\",\"level\":\"\(event.level.rawValue)\",\"logger\":"
         JSONWriter.writeString(label, into: &line)
         line += ",\"msg\":"

@@ -23,15 +23,31 @@ final class PostgresBackend: Sendable {
         self.location = location
     }
 
+    /// Fired as `run()` starts the pool: queries wait for it, so none asks the pool for a connection before
+    /// it runs (PostgresClient warns, and the first queries of a process raced it).
+    private let running = OneShotSignal()
+
     func run() async {
+        running.fire()
         await client.run()
     }
 
-    /// Runs a query; PostgresNIO errors become ``FarmIQCore/EdgeError``.
+    /// Runs a query on a pooled connection and returns its rows, read in full; PostgresNIO errors become
+    /// ``FarmIQCore/EdgeError``.
+    ///
+    /// Not `PostgresClient.query`: in PostgresNIO 1.33.2 it leaks its pooled connection when the query fails
+    /// before the caller starts reading the rows (`PSQLRowStream.asyncSequence` never calls `onFinish` for a
+    /// stream that already failed). A few such failures (poison messages, write conflicts) took every
+    /// connection of the pool and every later query waited forever; the poison soak test found it.
+    /// `withConnection` returns the connection whatever happens, so the rows are collected inside it.
     @discardableResult
-    func query(_ query: PostgresQuery, _ operation: String) async throws -> PostgresRowSequence {
+    func query(_ query: PostgresQuery, _ operation: String) async throws -> PostgresRows {
+        await running.wait()
+        let logger = self.logger
         do {
-            return try await client.query(query, logger: logger)
+            return try await client.withConnection { connection in
+                PostgresRows(rows: try await connection.query(query, logger: logger).collect())
+            }
         } catch {
             throw PostgresErrors.map(error, operation)
         }
@@ -39,6 +55,7 @@ final class PostgresBackend: Sendable {
 
     /// Runs `body` in a transaction on one pooled connection.
     func transaction<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        await running.wait()
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 try await body(connection)

@@ -18,14 +18,15 @@ struct PostgresOutboxStore: OutboxStore {
         let rows = try await backend.query("""
             SELECT (SELECT count(*) FROM sync_outbox o WHERE (o.txid, o.id) > (c.txid, c.last_id)),
                    (SELECT o.created_at FROM sync_outbox o WHERE (o.txid, o.id) > (c.txid, c.last_id) ORDER BY o.txid, o.id LIMIT 1),
-                   (SELECT count(*) FROM sync_dead_letters)
+                   (SELECT count(*) FROM sync_dead_letters),
+                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sync_outbox_id_seq)
             FROM sync_cursor c WHERE c.stream = \(OutboxStream.cloud)
             """, "outbox stats")
         do {
-            for try await (pending, oldest, dead) in rows.decode((Int64, Int64?, Int64).self) {
+            for try await (pending, oldest, dead, queued) in rows.decode((Int64, Int64?, Int64, Int64).self) {
                 return OutboxStats(
                     pending: Int(pending), oldestPendingAgeSeconds: OutboxStats.age(oldestCreatedAt: oldest, now: now),
-                    deadLetter: Int(dead))
+                    deadLetter: Int(dead), queuedTotal: Int(queued))
             }
         } catch {
             throw PostgresErrors.map(error, "outbox stats")
@@ -228,7 +229,7 @@ struct PostgresOutboxStore: OutboxStore {
         }
     }
 
-    static func count(_ rows: PostgresRowSequence, _ operation: String) async throws -> Int {
+    static func count(_ rows: PostgresRows, _ operation: String) async throws -> Int {
         do {
             for try await count in rows.decode(Int64.self) { return Int(count) }
         } catch {

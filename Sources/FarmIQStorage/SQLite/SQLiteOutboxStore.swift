@@ -10,7 +10,8 @@ struct SQLiteOutboxStore: OutboxStore {
             let statement = try connection.statement("""
                 SELECT (SELECT count(*) FROM sync_outbox WHERE id > c.last_id),
                        (SELECT created_at FROM sync_outbox WHERE id > c.last_id ORDER BY id LIMIT 1),
-                       (SELECT count(*) FROM sync_dead_letters)
+                       (SELECT count(*) FROM sync_dead_letters),
+                       (SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'sync_outbox')
                 FROM sync_cursor c WHERE c.stream = 'cloud'
                 """)
             defer { statement.reset() }
@@ -19,7 +20,8 @@ struct SQLiteOutboxStore: OutboxStore {
             return OutboxStats(
                 pending: statement.int(0),
                 oldestPendingAgeSeconds: OutboxStats.age(oldestCreatedAt: oldest, now: now),
-                deadLetter: statement.int(2))
+                deadLetter: statement.int(2),
+                queuedTotal: statement.int(3))
         }
     }
 

@@ -5,6 +5,7 @@ extension Migrations {
     /// horizon (``FarmIQCore/EnvelopeValidator/eventIDHorizonMilliseconds``). Existing messages are folded in.
     ///
     /// `ingest_rejects.fingerprint` (SHA-256 of topic and payload, unique) records a redelivered reject once.
+    /// `device_events_received`: recent activity for `farmiq-edge status` (as `telemetry_raw_received`).
     static let eventIDRegister = Migration(
         version: 4,
         name: "event_id_register",
@@ -19,6 +20,7 @@ extension Migrations {
             "CREATE INDEX ingest_event_ids_seen ON ingest_event_ids (first_seen_at)",
             "ALTER TABLE ingest_rejects ADD COLUMN fingerprint BLOB",
             "CREATE UNIQUE INDEX ingest_rejects_fingerprint ON ingest_rejects (fingerprint)",
+            "CREATE INDEX device_events_received ON device_events (received_at)",
         ],
         postgres: [
             """
@@ -37,6 +39,7 @@ extension Migrations {
             "CREATE INDEX ingest_event_ids_seen ON ingest_event_ids (first_seen_at)",
             "ALTER TABLE ingest_rejects ADD COLUMN fingerprint bytea",
             "CREATE UNIQUE INDEX ingest_rejects_fingerprint ON ingest_rejects (fingerprint)",
+            "CREATE INDEX device_events_received ON device_events (received_at)",
         ]
     )
 }

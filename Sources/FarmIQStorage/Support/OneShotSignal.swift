@@ -1,7 +1,8 @@
 import FarmIQCore
 
-/// A one-shot signal awaited by ``EdgeDatabase/run()``: fired by `close()` or by cancelling the waiting task.
-final class CloseSignal: Sendable {
+/// A one-shot signal: ``EdgeDatabase/run()`` waits for `close()` on it; PostgreSQL queries wait until the pool runs.
+/// Cancelling a waiting task fires it.
+final class OneShotSignal: Sendable {
     private let state = LockedValue<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func fire() {

@@ -1,0 +1,16 @@
+import PostgresNIO
+
+/// The rows of a query, read in full (see ``PostgresBackend/query(_:_:)``): an async sequence of
+/// `PostgresRow`, so PostgresNIO's `decode(_:)` applies as to its own row sequence.
+struct PostgresRows: AsyncSequence, Sendable {
+    typealias Element = PostgresRow
+
+    let rows: [PostgresRow]
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: IndexingIterator<[PostgresRow]>
+        mutating func next() async throws -> PostgresRow? { base.next() }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
+}

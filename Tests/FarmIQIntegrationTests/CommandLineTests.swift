@@ -1,0 +1,92 @@
+import FarmIQCore
+import Foundation
+import Testing
+
+/// The CLI follows its own rule (README "Running"): every setting is an environment variable and the
+/// same-named flag (a secret: a `-file` flag), each documented with its meaning and default in `--help` and
+/// in the README; each subcommand shows only the options it uses; no secret is taken on a command line.
+@Suite("Command line")
+struct CommandLineTests {
+    static func help(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.edgeBinary)
+        process.arguments = arguments + ["--help"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static let secrets: Set<ConfigurationKey> = [.mqttPassword, .cloudToken]
+
+    @Test("every configuration key has its flag with meaning, default and variable, and a README line")
+    func everyKeyHasItsFlagAndREADMELine() throws {
+        let help = try Self.help(["all-in-one"])
+        let readme = try String(contentsOfFile: URL(fileURLWithPath: TestEnvironment.edgeBinary)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
+        for key in ConfigurationKey.allCases {
+            let flag = "--" + key.flagName + (Self.secrets.contains(key) ? "-file" : "")
+            #expect(help.contains(flag), "all-in-one --help lacks \(flag)")
+            #expect(help.contains("[env: \(key.environmentName)]") || help.contains("set \(key.environmentName)"), "no variable name for \(flag)")
+            #expect(readme.contains(key.environmentName), "README does not name \(key.environmentName)")
+        }
+        #expect(!help.contains("--mqtt-password ") && !help.contains("--cloud-token "), "a secret is taken on the command line")
+    }
+
+    @Test("status, migrate and outbox show only what they use; cloud-sim and simulate take no secret on the command line")
+    func subcommandsShowTheirOwnOptions() throws {
+        let status = try Self.help(["status"])
+        #expect(status.contains("--database-url") && status.contains("--http-port") && status.contains("--db-volume-path"))
+        #expect(!status.contains("--mqtt-share-group") && !status.contains("--cloud-url") && !status.contains("--ingest-batch-size"))
+        let migrate = try Self.help(["migrate"])
+        #expect(migrate.contains("--database-url") && !migrate.contains("--mqtt-url") && !migrate.contains("--http-port"))
+        let cloudSim = try Self.help(["cloud-sim"])
+        #expect(cloudSim.contains("--token-file") && !cloudSim.contains("--token <"))
+        let simulate = try Self.help(["simulate"])
+        #expect(simulate.contains("--password-file") && !simulate.contains("--password <"))
+    }
+
+    @Test("status reports what the running edge recorded, not what the technician's shell has set")
+    func statusReadsTheRecordedState() async throws {
+        let databaseURL = try await TestEnvironment.freshDatabaseURL(.sqlite)
+        try await TestDatabase.withDatabase(databaseURL) { db in
+            try await db.outbox.setForwarderState("sending", detail: nil)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.edgeBinary)
+        // The shell has no FARMIQ_CLOUD_URL and nothing listens on the HTTP port.
+        process.arguments = ["status", "--database-url", databaseURL, "--http-port", "\(ChildEdge.freePort())"]
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("Cloud sync (as the forwarder recorded it"), "\(output)")
+        #expect(output.contains(": sending"), "\(output)")
+        #expect(!output.contains("paused"), "\(output)")
+        #expect(output.contains("Service: not reachable"), "\(output)")
+        #expect(output.contains("Devices sending: 0 seen in the last 10 minutes"), "\(output)")
+    }
+
+    @Test("status refuses a database that does not exist, naming where it looked, and creates nothing")
+    func statusRefusesAMissingDatabase() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("no-db")).path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.edgeBinary)
+        process.arguments = ["status", "--database-url", "sqlite://\(folder)/edge.sqlite"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(output.contains("no database at \(folder)/edge.sqlite"), "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: folder))
+    }
+}
