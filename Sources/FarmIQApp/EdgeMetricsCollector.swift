@@ -44,7 +44,7 @@ public final class EdgeMetricsCollector: Sendable {
             pending.set(Double(stats.pending))
             oldestAge.set(stats.oldestPendingAgeSeconds)
             deadLetter.set(Double(stats.deadLetter))
-            queued.set(Double(stats.queuedTotal))
+            queued.set(Double(try await database.outbox.queuedTotal()))
         } catch {
             logger.warning("metrics: outbox stats unavailable", metadata: ["error": "\(error)"])
         }

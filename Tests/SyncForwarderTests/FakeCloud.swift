@@ -92,7 +92,8 @@ actor FakeCloud {
         let (bound, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: TestDatabase.logger)
         let task = Task { try await app.run() }
         for await port in bound { return (port, task) }
         throw CancellationError()

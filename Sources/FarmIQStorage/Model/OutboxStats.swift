@@ -8,14 +8,11 @@ public struct OutboxStats: Sendable, Hashable {
     public var oldestPendingAgeSeconds: Double
     /// Rows of `sync_dead_letters`.
     public var deadLetter: Int
-    /// Events queued since the database began: the outbox id sequence (a retried dead letter counts again).
-    public var queuedTotal: Int
 
-    public init(pending: Int, oldestPendingAgeSeconds: Double, deadLetter: Int, queuedTotal: Int = 0) {
+    public init(pending: Int, oldestPendingAgeSeconds: Double, deadLetter: Int) {
         self.pending = pending
         self.oldestPendingAgeSeconds = oldestPendingAgeSeconds
         self.deadLetter = deadLetter
-        self.queuedTotal = queuedTotal
     }
 
     static func age(oldestCreatedAt: Int64?, now: Timestamp) -> Double {

@@ -18,20 +18,25 @@ struct PostgresOutboxStore: OutboxStore {
         let rows = try await backend.query("""
             SELECT (SELECT count(*) FROM sync_outbox o WHERE (o.txid, o.id) > (c.txid, c.last_id)),
                    (SELECT o.created_at FROM sync_outbox o WHERE (o.txid, o.id) > (c.txid, c.last_id) ORDER BY o.txid, o.id LIMIT 1),
-                   (SELECT count(*) FROM sync_dead_letters),
-                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sync_outbox_id_seq)
+                   (SELECT count(*) FROM sync_dead_letters)
             FROM sync_cursor c WHERE c.stream = \(OutboxStream.cloud)
             """, "outbox stats")
         do {
-            for try await (pending, oldest, dead, queued) in rows.decode((Int64, Int64?, Int64, Int64).self) {
+            for try await (pending, oldest, dead) in rows.decode((Int64, Int64?, Int64).self) {
                 return OutboxStats(
                     pending: Int(pending), oldestPendingAgeSeconds: OutboxStats.age(oldestCreatedAt: oldest, now: now),
-                    deadLetter: Int(dead), queuedTotal: Int(queued))
+                    deadLetter: Int(dead))
             }
         } catch {
             throw PostgresErrors.map(error, "outbox stats")
         }
         return OutboxStats(pending: 0, oldestPendingAgeSeconds: 0, deadLetter: 0)
+    }
+
+    func queuedTotal() async throws -> Int {
+        try await PostgresOutboxStore.count(
+            try await backend.query("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sync_outbox_id_seq", "outbox sequence"),
+            "outbox sequence")
     }
 
     func read(after position: OutboxCursor, limit: Int) async throws -> [OutboxRow] {

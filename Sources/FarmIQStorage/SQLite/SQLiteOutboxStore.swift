@@ -10,8 +10,7 @@ struct SQLiteOutboxStore: OutboxStore {
             let statement = try connection.statement("""
                 SELECT (SELECT count(*) FROM sync_outbox WHERE id > c.last_id),
                        (SELECT created_at FROM sync_outbox WHERE id > c.last_id ORDER BY id LIMIT 1),
-                       (SELECT count(*) FROM sync_dead_letters),
-                       (SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'sync_outbox')
+                       (SELECT count(*) FROM sync_dead_letters)
                 FROM sync_cursor c WHERE c.stream = 'cloud'
                 """)
             defer { statement.reset() }
@@ -20,8 +19,15 @@ struct SQLiteOutboxStore: OutboxStore {
             return OutboxStats(
                 pending: statement.int(0),
                 oldestPendingAgeSeconds: OutboxStats.age(oldestCreatedAt: oldest, now: now),
-                deadLetter: statement.int(2),
-                queuedTotal: statement.int(3))
+                deadLetter: statement.int(2))
+        }
+    }
+
+    func queuedTotal() async throws -> Int {
+        try await backend.read { connection in
+            let statement = try connection.statement("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'sync_outbox'")
+            defer { statement.reset() }
+            return try statement.step() ? statement.int(0) : 0
         }
     }
 

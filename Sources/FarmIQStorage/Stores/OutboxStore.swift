@@ -9,6 +9,10 @@ import FarmIQCore
 public protocol OutboxStore: Sendable {
     func stats(now: Timestamp) async throws -> OutboxStats
 
+    /// Events queued since the database began: the outbox id sequence (a retried dead letter counts again).
+    /// `farmiq_sync_outbox_queued`; O(1).
+    func queuedTotal() async throws -> Int
+
     /// Finished rows after `position`, in commit order, at most `limit`.
     func read(after position: OutboxCursor, limit: Int) async throws -> [OutboxRow]
 
