@@ -123,22 +123,11 @@ struct PostgresIngressStore: IngressStore {
                 RETURNING 1)
             SELECT count(*) FROM gone
             """, "prune event ids")
-        do {
-            for try await count in rows.decode(Int64.self) { return Int(count) }
-        } catch {
-            throw PostgresErrors.map(error, "prune event ids")
-        }
-        return 0
+        return try rows.integer("prune event ids")
     }
 
     func eventIDCount() async throws -> Int {
-        let rows = try await backend.query("SELECT count(*) FROM ingest_event_ids", "count event ids")
-        do {
-            for try await count in rows.decode(Int64.self) { return Int(count) }
-        } catch {
-            throw PostgresErrors.map(error, "count event ids")
-        }
-        return 0
+        try await backend.query("SELECT count(*) FROM ingest_event_ids", "count event ids").integer("count event ids")
     }
 
     func rejects(tenantID: String?, limit: Int) async throws -> [StoredReject] {

@@ -34,9 +34,7 @@ struct PostgresOutboxStore: OutboxStore {
     }
 
     func queuedTotal() async throws -> Int {
-        try await PostgresOutboxStore.count(
-            try await backend.query("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sync_outbox_id_seq", "outbox sequence"),
-            "outbox sequence")
+        try await backend.query("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sync_outbox_id_seq", "outbox sequence").integer("outbox sequence")
     }
 
     func read(after position: OutboxCursor, limit: Int) async throws -> [OutboxRow] {
@@ -126,7 +124,7 @@ struct PostgresOutboxStore: OutboxStore {
             )
             SELECT count(*) FROM moved
             """, "commit outbox delivery")
-        return try await PostgresOutboxStore.count(rows, "commit outbox delivery") == 1
+        return try rows.integer("commit outbox delivery") == 1
     }
 
     func setForwarderState(_ state: String, detail: String?) async throws {
@@ -202,7 +200,7 @@ struct PostgresOutboxStore: OutboxStore {
             )
             SELECT count(*) FROM ins
             """, "retry dead letters")
-        return try await PostgresOutboxStore.count(rows, "retry dead letters")
+        return try rows.integer("retry dead letters")
     }
 
     func discardDeadLetters(_ selection: DeadLetterSelection) async throws -> Int {
@@ -211,7 +209,7 @@ struct PostgresOutboxStore: OutboxStore {
             WITH d AS (DELETE FROM sync_dead_letters WHERE \(all) OR id = ANY(\(ids)::int8[]) OR event_type = \(type)::text RETURNING 1)
             SELECT count(*) FROM d
             """, "discard dead letters")
-        return try await PostgresOutboxStore.count(rows, "discard dead letters")
+        return try rows.integer("discard dead letters")
     }
 
     func purgeDelivered(stream: String, olderThan cutoff: Timestamp, chunkSize: Int) async throws -> Int {
@@ -228,18 +226,9 @@ struct PostgresOutboxStore: OutboxStore {
                 )
                 SELECT count(*) FROM deleted
                 """, "purge delivered outbox rows")
-            let count = try await PostgresOutboxStore.count(rows, "purge delivered outbox rows")
+            let count = try rows.integer("purge delivered outbox rows")
             total += count
             if count < chunkSize { return total }
         }
-    }
-
-    static func count(_ rows: PostgresRows, _ operation: String) async throws -> Int {
-        do {
-            for try await count in rows.decode(Int64.self) { return Int(count) }
-        } catch {
-            throw PostgresErrors.map(error, operation)
-        }
-        return 0
     }
 }

@@ -14,3 +14,15 @@ struct PostgresRows: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
 }
+
+extension PostgresRows {
+    /// The first column of the first row as an integer (a `count(*)`, a sequence value); 0 without rows.
+    func integer(_ operation: String) throws -> Int {
+        guard let row = rows.first else { return 0 }
+        do {
+            return Int(try row.decode(Int64.self))
+        } catch {
+            throw PostgresErrors.map(error, operation)
+        }
+    }
+}

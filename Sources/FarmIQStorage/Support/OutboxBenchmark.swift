@@ -68,8 +68,8 @@ extension OutboxBenchmark {
 }
 extension PostgresOutboxStore {
     func benchmark(_ mode: OutboxBenchmarkMode, rows: Int, batchSize: Int) async throws -> OutboxBenchmarkResult {
-        let foreign = try await PostgresOutboxStore.count(
-            try await backend.query("SELECT count(*) FROM sync_outbox WHERE tenant_id <> \(OutboxBenchmark.tenant)", "benchmark"), "benchmark")
+        let foreign = try await backend.query(
+            "SELECT count(*) FROM sync_outbox WHERE tenant_id <> \(OutboxBenchmark.tenant)", "benchmark").integer("benchmark")
         guard foreign == 0 else {
             throw EdgeError(.invalidRequest, "the outbox benchmark needs a scratch database: sync_outbox holds \(foreign) real rows")
         }
