@@ -1,17 +1,18 @@
 import FarmIQCore
 import Logging
+import ServiceLifecycle
 
 /// The edge database: SQLite (embedded) or PostgreSQL (cluster), same schema and same store behaviour.
 ///
-/// Build with ``open(_:logger:)``, start ``run()`` in a long-running task (a `ServiceGroup` service:
-/// `extension EdgeDatabase: Service {}` in the app), then ``migrate()`` and use the stores.
+/// Build with ``open(_:logger:)``, start ``run()`` in a long-running task (it is a ServiceLifecycle `Service`),
+/// then ``migrate()`` and use the stores.
 ///
 /// - PostgreSQL: ``run()`` runs the connection pool; it returns on cancellation or on ServiceLifecycle's
 ///   graceful shutdown (PostgresClient observes it).
 /// - SQLite: the stores work as soon as ``open(_:logger:)`` returns; ``run()`` waits for cancellation (or
 ///   ``close()``) and then closes the connections. In a `ServiceGroup`, wrap it in `cancelWhenGracefulShutdown`
 ///   or call ``close()`` after the services using it have stopped.
-public final class EdgeDatabase: DatabaseService {
+public final class EdgeDatabase: Service {
     enum Backend: Sendable {
         case sqlite(SQLiteBackend)
         case postgres(PostgresBackend)

@@ -1,3 +1,4 @@
+import Crypto
 import AsyncHTTPClient
 @testable import CloudSim
 import FarmIQCore

@@ -1,3 +1,4 @@
+import Crypto
 import FarmIQCore
 import Hummingbird
 import Logging
