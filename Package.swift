@@ -85,6 +85,7 @@ let package = Package(
                 "FarmIQStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -145,9 +146,11 @@ let package = Package(
             dependencies: [
                 "FarmIQApp",
                 "CloudSim",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "FarmIQCore",
+                "FarmIQStorage",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
