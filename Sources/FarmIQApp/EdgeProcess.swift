@@ -59,7 +59,8 @@ public struct EdgeProcess: Sendable {
             var telemetryService: TelemetryService?
             if mode.runsTelemetry {
                 let service = TelemetryService(store: database.telemetry, logger: logger)
-                TelemetryRoutes(service: service, validator: configuration.validator).register(on: router)
+                TelemetryRoutes(service: service, validator: configuration.validator, acceptsGatewayBatches: !mode.runsGateway)
+                    .register(on: router)
                 services.append(RetentionService(
                     store: database.telemetry, retentionDays: configuration.telemetryRetentionDays,
                     eventIDs: database.ingress, eventIDHorizonMilliseconds: configuration.validator.eventIDHorizonMilliseconds, logger: logger))

@@ -61,12 +61,12 @@ public enum EdgeTools {
                 let last = row.lastSuccessAt.map { "\(formatAge(Double(now.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000)) ago" } ?? "never"
                 lines.append("  Last successful sync for tenant \(row.tenantID): \(last)")
             }
-            lines.append("  Devices sending: \(activity.devicesSeen) seen in the last 10 minutes (the device registry is not built yet)")
-            lines.append("  Messages received in the last hour: \(activity.messagesReceived)")
+            lines.append("  Devices sending: \(activity.devicesSeen) with a message accepted in the last 10 minutes (the device registry is not built yet)")
+            lines.append("  Messages accepted in the last hour: \(activity.messagesReceived) (duplicates and rejects not counted)")
             let rejects = try await database.ingress.rejectCounts()
             let totalRejects = rejects.values.reduce(0, +)
             let detail = rejects.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-            lines.append("  Messages rejected: \(totalRejects)" + (totalRejects > 0 ? " (\(detail))" : ""))
+            lines.append("  Messages rejected since the database began: \(totalRejects)" + (totalRejects > 0 ? " (\(detail))" : ""))
             lines.append(diskLine(configuration, activity: activity))
             return lines.joined(separator: "\n")
         }

@@ -37,7 +37,7 @@ struct ServiceSnapshot: Sendable {
     /// One or two lines for the status report.
     var summary: String {
         guard let samples else {
-            return "  Service: not reachable at \(url) (\(failure ?? "no answer")): is farmiq-edge running? The figures below come from the database."
+            return "  Service: not reachable at \(url): is farmiq-edge running? The figures below come from the database. [\(failure ?? "no answer")]"
         }
         var parts: [String] = []
         if let connected = samples["farmiq_mqtt_connected"] {

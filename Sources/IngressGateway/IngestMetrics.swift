@@ -18,6 +18,7 @@ public struct IngestMetrics: Sendable {
     let mqttConnectionsLost: Gauge
     let mqttSessionTakeovers: Gauge
     let mqttUnstableConnections: Gauge
+    let mqttSessionsLost: Gauge
     private let rejected: [RejectReason: Counter]
     private let registry: PrometheusCollectorRegistry
 
@@ -51,6 +52,9 @@ public struct IngestMetrics: Sendable {
         isolationSeconds = registry.counter(
             "farmiq_ingest_poison_isolation_seconds_total",
             help: "Time the intake spent bisecting refused batches to isolate poison messages (nothing is acknowledged meanwhile)")
+        mqttSessionsLost = registry.gauge(
+            "farmiq_mqtt_sessions_lost",
+            help: "Reconnects where the broker had no session for the gateway although it asked to resume one (messages queued meanwhile are lost), since the process started")
         self.registry = registry
         var rejected: [RejectReason: Counter] = [:]
         for reason in RejectReason.allCases {
@@ -66,6 +70,7 @@ public struct IngestMetrics: Sendable {
         mqttConnectionsLost.set(Double(statistics.connectionsLost.load(ordering: .relaxed)))
         mqttSessionTakeovers.set(Double(statistics.sessionTakeovers.load(ordering: .relaxed)))
         mqttUnstableConnections.set(Double(statistics.unstableConnections.load(ordering: .relaxed)))
+        mqttSessionsLost.set(Double(statistics.sessionsLost.load(ordering: .relaxed)))
     }
 
     /// - Parameter recordedRejects: per reject of the batch, whether it was recorded now (a redelivered

@@ -59,6 +59,10 @@ public enum TelemetryBatchRequest {
             else {
                 throw EdgeError(.invalidRequest, "message \(index) needs topic, received_at_ms and envelope")
             }
+            // The device-clock rule is checked against the receipt time: one in the future would defeat it.
+            guard Int64(receivedMS) <= Timestamp.now().millisecondsSinceEpoch + validator.maxClockAheadMilliseconds else {
+                throw EdgeError(.invalidRequest, "message \(index): received_at_ms is in the future")
+            }
             do throws(IngestRejection) {
                 let topic = try IngestTopic.parse(topicText)
                 let message = try validator.validateDocument(

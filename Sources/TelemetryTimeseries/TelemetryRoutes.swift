@@ -14,10 +14,15 @@ import NIOCore
 public struct TelemetryRoutes: Sendable {
     let service: TelemetryService
     let validator: EnvelopeValidator
+    /// Whether `POST /internal/v1/telemetry/batches` exists: only where a separate gateway posts to it
+    /// (`serve telemetry-timeseries`). In `all-in-one` the gateway is in process and the route would only be
+    /// a way around the broker's per-device topic rules.
+    let acceptsGatewayBatches: Bool
 
-    public init(service: TelemetryService, validator: EnvelopeValidator = EnvelopeValidator()) {
+    public init(service: TelemetryService, validator: EnvelopeValidator = EnvelopeValidator(), acceptsGatewayBatches: Bool = true) {
         self.service = service
         self.validator = validator
+        self.acceptsGatewayBatches = acceptsGatewayBatches
     }
 
     public func register(on router: Router<BasicRequestContext>) {
@@ -44,6 +49,7 @@ public struct TelemetryRoutes: Sendable {
             let rows = try await service.latest(tenantID: params.tenantID, deviceID: params.deviceID, metric: params.metric)
             return TelemetryJSON.response(TelemetryJSON.latest(rows))
         }
+        guard acceptsGatewayBatches else { return }
         router.post(RouterPath(TelemetryBatchRequest.path)) { request, _ in
             let body = try await request.body.collect(upTo: TelemetryBatchRequest.maxBodyBytes)
             let messages: [TelemetryMessage]

@@ -44,14 +44,16 @@ extension SettingsFlags {
 
 extension ArgumentHelp {
     /// "meaning (default: X) [env: FARMIQ_…]", from the key's one description.
-    init(_ key: ConfigurationKey) {
-        let fallback = key.defaultValue.map { "default: \($0)" } ?? "no default"
-        self.init("\(key.help) (\(fallback)) [env: \(key.environmentName)]", valueName: "value")
+    init(_ key: ConfigurationKey, help: String? = nil) {
+        let text = help ?? key.help
+        // A help text that explains its own default (a derived one) keeps it; others get the literal default.
+        let fallback = text.contains("default") ? "" : (key.defaultValue.map { " (default: \($0))" } ?? " (unset by default)")
+        self.init("\(text)\(fallback) [env: \(key.environmentName)]", valueName: "value")
     }
 
     /// For a secret: the file holding it.
     init(secretFile key: ConfigurationKey) {
-        self.init("file holding the \(key.help) (or set \(key.environmentName)); never pass a secret itself on the command line", valueName: "path")
+        self.init("file holding: \(key.help) (or set \(key.environmentName)); never pass a secret itself on the command line", valueName: "path")
     }
 }
 
@@ -78,8 +80,10 @@ struct DatabaseFlags: SettingsFlags {
 /// `status`: the database, where the running service listens, and the volume it watches.
 struct StatusFlags: SettingsFlags {
     @OptionGroup var database: DatabaseFlags
-    @Option(name: .customLong(ConfigurationKey.httpHost.flagName), help: .init(.httpHost)) var httpHost: String?
-    @Option(name: .customLong(ConfigurationKey.httpPort.flagName), help: .init(.httpPort)) var httpPort: String?
+    @Option(name: .customLong(ConfigurationKey.httpHost.flagName), help: .init(.httpHost, help: "where the running edge listens (its HTTP address)"))
+    var httpHost: String?
+    @Option(name: .customLong(ConfigurationKey.httpPort.flagName), help: .init(.httpPort, help: "the running edge's HTTP port"))
+    var httpPort: String?
     @Option(name: .customLong(ConfigurationKey.dbHardWatermark.flagName), help: .init(.dbHardWatermark)) var dbHardWatermark: String?
     @Option(name: .customLong(ConfigurationKey.dbVolumePath.flagName), help: .init(.dbVolumePath)) var dbVolumePath: String?
 

@@ -58,7 +58,13 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = options.resolve()
         let logger = options.bootstrapToolLogging(configuration)
-        print(try await EdgeTools.status(configuration: configuration, logger: logger))
+        do {
+            print(try await EdgeTools.status(configuration: configuration, logger: logger))
+        } catch let error as EdgeError where error.code == .invalidConfiguration {
+            // The same form and exit code as a bad setting.
+            FileHandle.standardError.write(Data("farmiq-edge: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 }
 

@@ -71,7 +71,7 @@ struct CommandLineTests {
         #expect(output.contains(": sending"), "\(output)")
         #expect(!output.contains("paused"), "\(output)")
         #expect(output.contains("Service: not reachable"), "\(output)")
-        #expect(output.contains("Devices sending: 0 seen in the last 10 minutes"), "\(output)")
+        #expect(output.contains("Devices sending: 0 with a message accepted in the last 10 minutes"), "\(output)")
     }
 
     @Test("status refuses a database that does not exist, naming where it looked, and creates nothing")

@@ -38,6 +38,32 @@ struct MQTTConnectionHealthTests {
         #expect(logs.all.contains { $0.level == .error && $0.metadata["mqtt.backoff_attempt"] != nil })
     }
 
+    /// Another client takes the id with a clean start and leaves no session: our reconnect finds none, which
+    /// means what the broker queued meanwhile is gone. It is counted and logged (a device that guessed the
+    /// gateway's client id did exactly this in a new-user trial, losing 40 messages silently).
+    @Test func aLostSessionOnReconnectIsCountedAndLogged() async throws {
+        let clientID = "lost-\(UUID().uuidString.prefix(8))"
+        var configuration = try TestBroker.configuration(clientID: clientID)
+        configuration.minimumReconnectDelay = .seconds(2)
+        configuration.maximumReconnectDelay = .seconds(3)
+        let logs = CapturedLogs()
+        let gateway = MQTTClient(configuration: configuration, logger: logs.logger)
+        let run = Task { try await gateway.run() }
+        try await withTimeout(30, "connect") { try await gateway.waitUntilConnected() }
+        // The intruder: same id, clean start, no session kept after it leaves.
+        var intruderConfiguration = try TestBroker.configuration(clientID: clientID)
+        intruderConfiguration.cleanStart = true
+        intruderConfiguration.sessionExpiry = .zero
+        try await withConnectedClient(intruderConfiguration) { _ in }
+        try await withTimeout(30, "the lost session") {
+            while gateway.statistics.sessionsLost.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        run.cancel()
+        _ = try? await run.value
+        #expect(gateway.statistics.sessionsLost.load(ordering: .relaxed) == 1)
+        #expect(logs.all.contains { $0.level == .error && $0.message.contains("had no session for this client") })
+    }
+
     /// A refused connection (nothing listens) is logged with its cause, and retried with growing backoff.
     @Test func aRefusedConnectionIsLoggedWithItsCause() async throws {
         let port = try await { () async throws -> Int in

@@ -6,7 +6,9 @@ import Testing
 
 @Suite("Gateway logic")
 struct GatewayLogicTests {
-    let now = Timestamp(millisecondsSinceEpoch: 1_796_000_000_000)
+    // After the fixtures' occurred_at (2026-11-29T04:48:42Z) and before any real clock reading: a receipt time in the
+    // future is refused by the internal batch route.
+    let now = Timestamp(rfc3339: "2026-11-29T05:00:00Z")!
 
     func envelope(_ id: String = EventID.v7(), type: String = "telemetry.reading", payload: String = "{\"readings\":[{\"metric\":\"temperature\",\"value\":21.5}]}") -> [UInt8] {
         Array("{\"schema_version\":1,\"event_id\":\"\(id)\",\"event_type\":\"\(type)\",\"occurred_at\":\"2026-11-29T04:48:42.123Z\",\"payload\":\(payload)}".utf8)

@@ -83,6 +83,7 @@ public final class MQTTClient: Service, Sendable {
             connectTimeout: TimeAmount(configuration.connectTimeout),
             messages: continuation,
             states: self.states,
+            statistics: self.statistics,
             logger: logger
         )
     }

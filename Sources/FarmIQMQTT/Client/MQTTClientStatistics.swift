@@ -10,6 +10,9 @@ public final class MQTTClientStatistics: Sendable {
     /// Reports of connections closing again and again within the healthy duration (see
     /// ``MQTTClientConfiguration/healthyConnectionDuration``).
     public let unstableConnections = Atomic<Int>(0)
+    /// Reconnects where the broker had no session for this client although it asked to resume one: what the
+    /// broker queued meanwhile is lost.
+    public let sessionsLost = Atomic<Int>(0)
 
     init() {}
 }

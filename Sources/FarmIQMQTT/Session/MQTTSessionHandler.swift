@@ -26,6 +26,9 @@ final class MQTTSessionHandler: @unchecked Sendable {
     private var connAckTimeout: Scheduled<Void>?
     private var closeError: MQTTError?
     private(set) var lastOutcome: MQTTSessionStateMachine.ConnectionOutcome?
+    private let statistics: MQTTClientStatistics
+    /// Whether a CONNACK was accepted before on this client (its persistent session should then exist).
+    private var hasConnectedBefore = false
     private var shutdownRequested = false
     private var backoffSleep: (scheduled: Scheduled<Void>, promise: EventLoopPromise<Void>)?
     /// A socket read the channel asked for and flow control held back (``MQTTSessionStateMachine/holdsReads``).
@@ -37,8 +40,10 @@ final class MQTTSessionHandler: @unchecked Sendable {
         connectTimeout: TimeAmount,
         messages: AsyncStream<MQTTMessage>.Continuation,
         states: MQTTConnectionStateBroadcaster,
+        statistics: MQTTClientStatistics,
         logger: Logger
     ) {
+        self.statistics = statistics
         self.eventLoop = eventLoop
         self.stateMachine = MQTTSessionStateMachine(configuration: configuration)
         self.connectTimeout = connectTimeout
@@ -85,6 +90,16 @@ final class MQTTSessionHandler: @unchecked Sendable {
             self.startKeepAlive()
             if case .connected(let sessionPresent, _) = self.stateMachine.publicState {
                 self.logger.info("MQTT connected", metadata: ["mqtt.session_present": "\(sessionPresent)"])
+                // A persistent session that the broker no longer has: what it queued for us while we were away
+                // is gone (another client took our client id with a clean start, the broker lost its store, or
+                // the session expired).
+                if !sessionPresent, !self.stateMachine.configuration.cleanStart, self.hasConnectedBefore {
+                    self.statistics.sessionsLost.add(1, ordering: .relaxed)
+                    self.logger.error(
+                        "MQTT broker had no session for this client: messages it queued while we were away may be lost (another client with this client id and a clean start? a broker that lost its store? the session expired?)",
+                        metadata: ["mqtt.session_present": "false"])
+                }
+                self.hasConnectedBefore = true
             }
         }
     }
