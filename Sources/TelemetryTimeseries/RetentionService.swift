@@ -42,30 +42,31 @@ public struct RetentionService: Service {
     /// One pass: deletes in chunks so a large backlog never holds a long write lock.
     public func sweep() async {
         let cutoff = Timestamp.now().adding(milliseconds: -Int64(retention.components.seconds) * 1000)
-        var total = 0
         do {
-            while true {
-                let deleted = try await store.deleteSyncedRaw(olderThan: cutoff, limit: 5000)
-                total += deleted
-                if deleted < 5000 || Task.isShuttingDownGracefully { break }
-            }
+            let total = try await inChunks { try await store.deleteSyncedRaw(olderThan: cutoff, limit: $0) }
             if total > 0 {
                 logger.info("retention deleted synced raw readings", metadata: ["rows": "\(total)", "cutoff": "\(cutoff)"])
             }
             if let eventIDs, eventIDHorizonMilliseconds < Int64.max / 2 {
                 let horizon = Timestamp.now().adding(milliseconds: -eventIDHorizonMilliseconds)
-                var pruned = 0
-                while true {
-                    let deleted = try await eventIDs.pruneEventIDs(seenBefore: horizon, limit: 5000)
-                    pruned += deleted
-                    if deleted < 5000 || Task.isShuttingDownGracefully { break }
-                }
+                let pruned = try await inChunks { try await eventIDs.pruneEventIDs(seenBefore: horizon, limit: $0) }
                 if pruned > 0 {
                     logger.info("event-id register pruned past its horizon", metadata: ["ids": "\(pruned)", "horizon": "\(horizon)"])
                 }
             }
         } catch {
             logger.warning("retention sweep failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs `delete` with chunks of 5000 rows until a chunk comes back short (or shutdown); returns the total.
+    private func inChunks(_ delete: (Int) async throws -> Int) async throws -> Int {
+        let chunk = 5000
+        var total = 0
+        while true {
+            let deleted = try await delete(chunk)
+            total += deleted
+            if deleted < chunk || Task.isShuttingDownGracefully { return total }
         }
     }
 }
