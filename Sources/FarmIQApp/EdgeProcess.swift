@@ -64,7 +64,7 @@ public struct EdgeProcess: Sendable {
                 services.append(RetentionService(
                     store: database.telemetry, retentionDays: configuration.telemetryRetentionDays,
                     eventIDs: database.ingress, eventIDHorizonMilliseconds: configuration.validator.eventIDHorizonMilliseconds, logger: logger))
-                if let path = databaseVolumePath() {
+                if let path = configuration.databaseVolumePath {
                     services.append(StoragePressureService(
                         configuration: .init(volumePath: path, softRatio: configuration.dbSoftWatermark),
                         telemetry: database.telemetry, outbox: database.outbox, usage: volumeUsage, registry: registry, logger: logger))
@@ -85,7 +85,7 @@ public struct EdgeProcess: Sendable {
                     configuration: IngressGatewayConfiguration(
                         shareGroup: shareGroup(), tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize,
                         validator: configuration.validator,
-                        diskWatermark: databaseVolumePath().map {
+                        diskWatermark: configuration.databaseVolumePath.map {
                             DiskWatermark(path: $0, hardRatio: configuration.dbHardWatermark, usage: volumeUsage)
                         }),
                     mqtt: mqtt, telemetry: sink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
@@ -105,7 +105,7 @@ public struct EdgeProcess: Sendable {
             }
 
             var volumes: [(name: String, path: String)] = [(name: "media", path: configuration.mediaRoot)]
-            if let path = databaseVolumePath() {
+            if let path = configuration.databaseVolumePath {
                 volumes.append((name: "db", path: path))
             }
             let collector = EdgeMetricsCollector(
@@ -174,18 +174,5 @@ public struct EdgeProcess: Sendable {
         case let group?: group
         case nil: mode == .ingressGateway ? "farmiq-ingress" : nil
         }
-    }
-
-    /// The path whose file system holds the database: configured, or the SQLite file's folder.
-    func databaseVolumePath() -> String? {
-        if let path = configuration.dbVolumePath { return path }
-        if case .sqlite(let path) = configuration.databaseURL { return EdgeProcess.directory(of: path) }
-        return nil
-    }
-
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        let directory = String(path[..<slash])
-        return directory.isEmpty ? "/" : directory
     }
 }

@@ -74,11 +74,7 @@ public enum EdgeTools {
 
     /// Disk used and, at the last hour's rate, the days left before the hard watermark stops intake.
     static func diskLine(_ configuration: EdgeConfiguration, activity: EdgeActivity) -> String {
-        var path = configuration.dbVolumePath
-        if path == nil, case .sqlite(let file) = configuration.databaseURL {
-            path = URL(fileURLWithPath: file).deletingLastPathComponent().path
-        }
-        guard let path, let volume = VolumeUsage.read(path: path) else {
+        guard let path = configuration.databaseVolumePath, let volume = VolumeUsage.read(path: path) else {
             return "  Database volume: not watched (set FARMIQ_DB_VOLUME_PATH for PostgreSQL on a local volume); database \(activity.databaseBytes / 1_048_576) MiB"
         }
         var line = String(format: "  Database volume: %.0f%% used, %.1f GiB free; database %d MiB", volume.usedRatio * 100,

@@ -114,6 +114,16 @@ public struct EdgeConfiguration: Sendable {
         dbVolumePath = value(.dbVolumePath)
     }
 
+    /// The path whose file system is the database volume (watermarks, `farmiq_volume_used_ratio{volume="db"}`,
+    /// `status`): `FARMIQ_DB_VOLUME_PATH`, else the SQLite file's folder; nil for PostgreSQL without it.
+    public var databaseVolumePath: String? {
+        if let dbVolumePath { return dbVolumePath }
+        guard case .sqlite(let path) = databaseURL else { return nil }
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let directory = String(path[..<slash])
+        return directory.isEmpty ? "/" : directory
+    }
+
     /// The envelope validator with this configuration's device-clock rule.
     public var validator: EnvelopeValidator {
         EnvelopeValidator(maxEventAgeDays: eventMaxAgeDays)
