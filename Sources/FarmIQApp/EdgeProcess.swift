@@ -54,6 +54,7 @@ public struct EdgeProcess: Sendable {
                 .init(name: "database") { (try? await database.ping()) != nil },
             ]
             var httpClient: HTTPClient?
+            var syncClient: HTTPClient?
             var refreshers: [@Sendable () -> Void] = []
 
             var telemetryService: TelemetryService?
@@ -96,11 +97,11 @@ public struct EdgeProcess: Sendable {
             }
 
             if mode.runsForwarder {
-                let client = httpClient ?? HTTPClient(eventLoopGroupProvider: .singleton)
-                httpClient = client
+                let syncConfiguration = SyncForwarderConfiguration(configuration, environment: ProcessInfo.processInfo.environment)
+                let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SyncForwarder.httpClientConfiguration(syncConfiguration))
+                syncClient = client
                 let forwarder = SyncForwarder(
-                    configuration: SyncForwarderConfiguration(configuration, environment: ProcessInfo.processInfo.environment),
-                    store: database.outbox, httpClient: client, registry: registry, logger: logger)
+                    configuration: syncConfiguration, store: database.outbox, httpClient: client, registry: registry, logger: logger)
                 services.append(forwarder)
             }
 
@@ -132,9 +133,11 @@ public struct EdgeProcess: Sendable {
                 try await serviceGroup.run()
             } catch {
                 try? await httpClient?.shutdown()
+                try? await syncClient?.shutdown()
                 throw error
             }
             try? await httpClient?.shutdown()
+            try? await syncClient?.shutdown()
             group.cancelAll()
         }
     }

@@ -6,8 +6,16 @@ public enum CloudOutcome: Sendable, Equatable {
     /// `200` with a result for every event: accepted and duplicate are delivered; rejected events carry their
     /// reason (event id → reason).
     case delivered(accepted: Int, duplicates: Int, rejected: [String: String])
-    /// `429`, `5xx`, a timeout, a connection error, another unexpected answer: retry the whole batch.
+    /// `408`, `429`, `5xx`, a connection error, another unexpected answer: retry the whole batch.
     case retryable(reason: String, retryAfter: Duration?)
+    /// The request ran out of time (no progress within the request timeout, or past its size-based deadline):
+    /// retried like ``retryable(reason:retryAfter:)``; a large batch that times out again is split.
+    case timedOut(reason: String)
+    /// Another `4xx` (`413`, `400`, `404`, `422`, …): the cloud refuses this request's content. A batch is split
+    /// in halves; an event refused alone is parked once another request proves the endpoint works. `endpoint`
+    /// is set when the answer names the endpoint, not the content (`404`/`405` with an empty body): nothing is
+    /// split or parked, the forwarder backs off and alerts.
+    case refused(status: Int, reason: String, endpoint: Bool)
     /// `401`/`403`: credentials, not data. Stop and probe slowly.
     case unauthorized(status: Int)
 }
@@ -22,12 +30,23 @@ public enum CloudResponse {
             return parseResults(body, eventIDs: eventIDs)
         case 401, 403:
             return .unauthorized(status: status)
-        case 429, 500...599:
+        case 408, 429, 500...599:
             return .retryable(reason: "HTTP \(status)", retryAfter: retryAfter.flatMap { parseRetryAfter($0, now: now) })
+        case 400...499:
+            let text = excerpt(body)
+            let endpoint = (status == 404 || status == 405) && text.isEmpty
+            return .refused(status: status, reason: text.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(text)", endpoint: endpoint)
         default:
             // The contract names no other status: nothing is parked for it, the batch is retried with backoff.
             return .retryable(reason: "unexpected HTTP \(status)", retryAfter: retryAfter.flatMap { parseRetryAfter($0, now: now) })
         }
+    }
+
+    /// The first 200 bytes of an answer as one line of text (control characters as spaces), trimmed.
+    static func excerpt(_ body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+        let line = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : Character($0) })
+        return line.trimmingCharacters(in: .whitespaces)
     }
 
     /// The `results` of a `200`. A body that is not JSON, or that misses an event, is retried (nothing is lost).

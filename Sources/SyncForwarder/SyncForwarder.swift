@@ -9,13 +9,14 @@ import ServiceLifecycle
 
 /// edge-sync-forwarder: the only path to the cloud (`contracts.md` §4).
 ///
-/// Holds the outbox stream's lease (two replicas on one PostgreSQL: one sends, the other stands by), reads
-/// batches after the durable cursor, POSTs several at once (gzip), and commits in order: the cursor moves only
-/// over the contiguous prefix of delivered batches, in one transaction with the dead letters and `sync_state`.
-/// The response and retry logic is ``SyncStateMachine``. An unset cloud URL means paused.
+/// Holds the outbox stream's lease (two replicas on one PostgreSQL: one sends, the other stands by) and runs
+/// ``SyncStateMachine``: this type only performs its actions (read rows, POST a batch with gzip, commit the
+/// answered prefix in one transaction with the dead letters and `sync_state`, wait) and hands the results back.
+/// An unset cloud URL means paused.
 ///
-/// Graceful shutdown cancels the in-flight requests (their batches are sent again by whoever holds the lease
-/// next; the cloud dedupes) and gives the lease up.
+/// Graceful shutdown (SIGTERM) sends nothing new, waits up to `stopGrace` for the answers of the batches in
+/// flight, commits what the cloud answered, then gives the lease up. Cancellation (or `kill -9`) abandons the
+/// batches in flight; whoever holds the lease next sends them again and the cloud dedupes.
 public final class SyncForwarder: Service, Sendable {
     public let configuration: SyncForwarderConfiguration
     let store: any OutboxStore
@@ -23,6 +24,8 @@ public final class SyncForwarder: Service, Sendable {
     let logger: Logger
     let metrics: SyncMetrics
 
+    /// `client` should carry ``httpClientConfiguration(_:)``'s timeouts, so a slow upload that makes progress
+    /// is not cut off.
     public init(configuration: SyncForwarderConfiguration, store: any OutboxStore, httpClient: HTTPClient,
                 registry: PrometheusCollectorRegistry, logger: Logger) {
         self.configuration = configuration
@@ -30,6 +33,15 @@ public final class SyncForwarder: Service, Sendable {
         self.client = httpClient
         self.logger = logger
         self.metrics = SyncMetrics(registry: registry)
+    }
+
+    /// An HTTP client configuration whose connect, write and read timeouts are `requestTimeout`: each bounds a
+    /// time without progress, not the whole request.
+    public static func httpClientConfiguration(_ configuration: SyncForwarderConfiguration) -> HTTPClient.Configuration {
+        var http = HTTPClient.Configuration()
+        let timeout = TimeAmount.nanoseconds(configuration.requestTimeout.nanoseconds)
+        http.timeout = .init(connect: timeout, read: timeout, write: timeout)
+        return http
     }
 
     public func run() async throws {
@@ -43,16 +55,21 @@ public final class SyncForwarder: Service, Sendable {
             return
         }
         logger.info("sync forwarder started", metadata: ["sync.url": "\(url)", "sync.owner": "\(configuration.ownerID)"])
-        await cancelWhenGracefulShutdown { await self.runActive(url: url) }
+        let stopping = LockedValue(false)
+        await withGracefulShutdownHandler {
+            await self.runActive(url: url, stopping: stopping)
+        } onGracefulShutdown: {
+            stopping.withLock { $0 = true }
+        }
         if configuration.releaseLeaseOnStop {
             try? await store.releaseLease(stream: OutboxStream.cloud, owner: configuration.ownerID)
         }
     }
 
-    private func runActive(url: String) async {
+    private func runActive(url: String, stopping: LockedValue<Bool>) async {
         let clock = ContinuousClock()
-        var reporter = StateReporter(forwarder: self)
-        while !Task.isCancelled {
+        var reporter = SyncStateReporter(metrics: metrics, store: store)
+        while !Task.isCancelled && !stopping.withLock({ $0 }) {
             let started = clock.now
             let lease: OutboxLease?
             do {
@@ -70,20 +87,21 @@ public final class SyncForwarder: Service, Sendable {
             }
             logger.info("sync lease taken", metadata: ["sync.owner": "\(configuration.ownerID)", "sync.cursor": "\(lease.cursor)"])
             let keeper = LeaseKeeper(validUntil: started.advanced(by: configuration.leaseDuration))
-            await withTaskGroup(of: Void.self) { group in
+            let stopped = await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.renewLease(keeper) }
                 group.addTask { await self.purgeDelivered() }
-                await self.pump(url: url, from: lease.cursor, keeper: keeper, reporter: &reporter)
+                let stopped = await self.pump(url: url, from: lease.cursor, keeper: keeper, stopping: stopping, reporter: &reporter)
                 group.cancelAll()
+                return stopped
             }
+            if stopped { return }
             if !Task.isCancelled {
                 logger.warning("sync lease lost", metadata: ["sync.owner": "\(configuration.ownerID)"])
             }
         }
     }
 
-    /// Renews the lease every `leaseRenewInterval`; marks it lost when another owner took it, or when it ran out
-    /// while the database could not be reached.
+    /// Renews the lease every `leaseRenewInterval`; marks it lost when another owner took it.
     private func renewLease(_ keeper: LeaseKeeper) async {
         let clock = ContinuousClock()
         while !Task.isCancelled {
@@ -100,10 +118,6 @@ public final class SyncForwarder: Service, Sendable {
                 }
             } catch {
                 logger.warning("sync lease renewal failed", metadata: ["error": "\(error)"])
-                if clock.now >= keeper.validUntil {
-                    keeper.lose()
-                    return
-                }
             }
         }
     }
@@ -122,161 +136,126 @@ public final class SyncForwarder: Service, Sendable {
         }
     }
 
-    struct Slot: Sendable {
-        let sequence: Int
-        let batchID: String
-        let rows: [OutboxRow]
-        /// Set once the cloud answered `200`: the rejected events (id → reason).
-        var rejected: [String: String]?
+    enum PumpEvent: Sendable {
+        case sent(batch: Int, outcome: CloudOutcome, latency: Duration)
+        case timer(ContinuousClock.Instant)
     }
 
-    struct SendResult: Sendable {
-        let sequence: Int
-        let outcome: CloudOutcome
-        let latency: Duration
-    }
-
-    /// The send loop while this replica holds the lease. Returns when the lease is lost or on cancellation.
-    private func pump(url: String, from cursor: OutboxCursor, keeper: LeaseKeeper, reporter: inout StateReporter) async {
+    /// Performs the state machine's actions while this replica holds the lease. Returns true after a graceful
+    /// stop, false when the lease was lost or the task cancelled.
+    private func pump(
+        url: String, from cursor: OutboxCursor, keeper: LeaseKeeper, stopping: LockedValue<Bool>, reporter: inout SyncStateReporter
+    ) async -> Bool {
         let clock = ContinuousClock()
-        var machine = SyncStateMachine(
-            batchesInFlight: configuration.batchesInFlight, backoffBase: configuration.backoffBase, backoffCap: configuration.backoffCap,
-            maximumRetryAfter: configuration.maximumRetryAfter, unauthorizedRetryInterval: configuration.unauthorizedRetryInterval)
-        var window: [Slot] = []
-        var retryQueue: [Int] = []
-        var readPosition = cursor
-        var nextSequence = 0
-        var inFlight = 0
-        var sendNotBefore = clock.now
-        var readNotBefore = clock.now
-        let maximumWindow = configuration.batchesInFlight * 4
-        let minimumLease = Duration.milliseconds(500)
-
-        await withTaskGroup(of: SendResult.self) { group in
-            loop: while !Task.isCancelled && !keeper.isLost {
-                // Commit the delivered prefix (also retried here after a database error).
-                if window.first?.rejected != nil {
-                    switch await commitPrefix(&window) {
-                    case .committed, .nothing: break
-                    case .leaseLost: keeper.lose(); break loop
-                    case .failed: try? await Task.sleep(for: .milliseconds(500))
-                    }
+        var machine = SyncStateMachine(settings: configuration.settings, cursor: cursor, now: clock.now)
+        var random = SystemRandomNumberGenerator()
+        return await withTaskGroup(of: PumpEvent.self) { group in
+            var timer: ContinuousClock.Instant?
+            while true {
+                if Task.isCancelled || keeper.isLost { machine.leaseLost() }
+                if !machine.isStopping && stopping.withLock({ $0 }) {
+                    machine.stop(now: clock.now)
+                    logger.info("sync forwarder stopping: waiting for the answers of batches in flight", metadata: ["sync.grace": "\(configuration.stopGrace)"])
                 }
-                // Start sends while lanes are free, the backoff allows and the lease has time left.
-                while inFlight < machine.allowedInFlight, clock.now >= sendNotBefore, keeper.validUntil - clock.now > minimumLease {
-                    let slot: Slot
-                    if !retryQueue.isEmpty {
-                        let sequence = retryQueue.removeFirst()
-                        guard let found = window.first(where: { $0.sequence == sequence }) else { continue }
-                        slot = found
-                    } else if window.count < maximumWindow, clock.now >= readNotBefore {
-                        let rows: [OutboxRow]
-                        do {
-                            rows = try await store.read(after: readPosition, limit: configuration.batchSize)
-                        } catch {
-                            await reporter.report("error", detail: "database: \(String(describing: error).prefix(200))")
-                            readNotBefore = clock.now.advanced(by: .seconds(1))
-                            break
+                let status = machine.status
+                await reporter.report(status.state, detail: status.detail)
+                switch machine.nextAction(now: clock.now, leaseUntil: keeper.validUntil) {
+                case .exit:
+                    group.cancelAll()
+                    return machine.isStopping && !Task.isCancelled && !keeper.isLost
+                case .read(let after, let limit):
+                    do {
+                        machine.readFinished(try await store.read(after: after, limit: limit), now: clock.now)
+                    } catch {
+                        machine.readFailed(String(describing: error), now: clock.now)
+                    }
+                case .send(let batch):
+                    group.addTask { await self.send(batch, url: url) }
+                case .commit(let commit):
+                    machine.commitFinished(await self.commit(commit), now: clock.now)
+                case .wait(let until):
+                    if timer.map({ until < $0 }) ?? true {
+                        timer = until
+                        group.addTask {
+                            try? await Task.sleep(until: until, clock: clock)
+                            return .timer(until)
                         }
-                        if rows.count < configuration.batchSize { readNotBefore = clock.now.advanced(by: configuration.pollInterval) }
-                        guard let last = rows.last else { break }
-                        readPosition = last.position
-                        slot = Slot(sequence: nextSequence, batchID: UUID().uuidString.lowercased(), rows: rows, rejected: nil)
-                        nextSequence += 1
-                        window.append(slot)
-                    } else {
+                    }
+                    switch await group.next() {
+                    case .timer(let at)?:
+                        if timer == at { timer = nil }
+                    case .sent(let batch, let outcome, let latency)?:
+                        metrics.batchLatency.record(latency.seconds)
+                        if case .delivered(let accepted, let duplicates, _) = outcome {
+                            metrics.accepted.increment(by: Int64(accepted))
+                            metrics.duplicates.increment(by: Int64(duplicates))
+                        }
+                        let rows = machine.window.first { $0.batch.id == batch }?.batch
+                        let decision = machine.sendFinished(batch, outcome: outcome, now: clock.now, using: &random)
+                        record(decision, batch: rows)
+                    case nil:
                         break
                     }
-                    let deadline = min(clock.now.advanced(by: configuration.requestTimeout), keeper.validUntil.advanced(by: .milliseconds(-200)))
-                    group.addTask { await self.send(slot, url: url, deadline: deadline) }
-                    inFlight += 1
-                    if machine.mode == .sending { await reporter.report("sending", detail: nil) }
-                }
-                if inFlight == 0 {
-                    if window.isEmpty && retryQueue.isEmpty && machine.mode == .sending {
-                        await reporter.report("idle", detail: nil)
-                    }
-                    let wake = min(max(sendNotBefore, clock.now), clock.now.advanced(by: configuration.pollInterval))
-                    try? await Task.sleep(until: max(wake, clock.now.advanced(by: .milliseconds(5))), clock: clock)
-                    continue
-                }
-                guard let result = await group.next() else { continue }
-                inFlight -= 1
-                metrics.batchLatency.record(result.latency.seconds)
-                guard let index = window.firstIndex(where: { $0.sequence == result.sequence }) else { continue }
-                let action = machine.received(result.outcome)
-                switch action {
-                case .commit(let rejected):
-                    if case .delivered(let accepted, let duplicates, _) = result.outcome {
-                        metrics.accepted.increment(by: Int64(accepted))
-                        metrics.duplicates.increment(by: Int64(duplicates))
-                        metrics.rejected.increment(by: Int64(rejected.count))
-                    }
-                    window[index].rejected = rejected
-                    // A success after an outage: drain at full speed.
-                    sendNotBefore = clock.now
-                case .retry(let after, let reason):
-                    metrics.retried.increment(by: Int64(window[index].rows.count))
-                    retryQueue.append(result.sequence)
-                    retryQueue.sort()
-                    sendNotBefore = max(sendNotBefore, clock.now.advanced(by: after))
-                    await reporter.report("backoff", detail: "\(reason); retry in \(after)")
-                    logger.warning("sync batch failed, retrying", metadata: [
-                        "sync.batch_id": "\(window[index].batchID)", "error": "\(reason)", "sync.retry_in": "\(after)"])
-                case .suspend(let after, let status):
-                    retryQueue.append(result.sequence)
-                    retryQueue.sort()
-                    sendNotBefore = max(sendNotBefore, clock.now.advanced(by: after))
-                    await reporter.report("unauthorized", detail: "cloud answered \(status); retry in \(after)")
-                    logger.error("cloud refused the edge's credentials", metadata: ["http.status": "\(status)"])
                 }
             }
-            group.cancelAll()
         }
     }
 
-    enum CommitResult { case nothing, committed, leaseLost, failed }
-
-    /// Commits the contiguous delivered prefix of the window in one transaction.
-    private func commitPrefix(_ window: inout [Slot]) async -> CommitResult {
-        var count = 0
-        var rejections: [OutboxRejection] = []
-        var tenants = Set<String>()
-        while count < window.count, let rejected = window[count].rejected {
-            for row in window[count].rows {
-                tenants.insert(row.tenantID)
-                if let reason = rejected[row.eventID] { rejections.append(OutboxRejection(row: row, reason: reason)) }
-            }
-            count += 1
+    /// Logs and counts what an answer led to.
+    private func record(_ decision: SyncStateMachine.Decision, batch: SyncBatch?) {
+        let id: Logger.MetadataValue = "\(batch?.batchID ?? "-")"
+        switch decision {
+        case .delivered, .ignored:
+            break
+        case .retry(let after, let reason):
+            metrics.retried.increment(by: Int64(batch?.rows.count ?? 0))
+            logger.warning("sync batch failed, retrying", metadata: ["sync.batch_id": id, "error": "\(reason)", "sync.retry_in": "\(after)"])
+        case .split(let reason):
+            metrics.splits.increment()
+            logger.warning("cloud refused a batch; split in two", metadata: [
+                "sync.batch_id": id, "sync.events": "\(batch?.rows.count ?? 0)", "sync.bytes": "\(batch?.bytes ?? 0)", "sync.reason": "\(reason)"])
+        case .suspect(let eventID, let reason):
+            logger.warning("cloud refused one event alone; parked once another request is accepted", metadata: [
+                "event.id": "\(eventID)", "sync.reason": "\(reason)"])
+        case .endpointRefused(let after, let reason):
+            metrics.endpointRefusals.increment()
+            logger.error("cloud refuses the endpoint, not an event: nothing parked, backing off", metadata: [
+                "sync.reason": "\(reason)", "sync.retry_in": "\(after)"])
+        case .suspended(_, let status):
+            logger.error("cloud refused the edge's credentials", metadata: ["http.status": "\(status)"])
         }
-        guard count > 0, let through = window[count - 1].rows.last?.position else { return .nothing }
+    }
+
+    /// Commits one answered prefix in one transaction.
+    private func commit(_ commit: SyncCommit) async -> SyncStateMachine.CommitResult {
         let now = Timestamp.now()
         do {
             guard try await store.commit(OutboxDelivery(
-                owner: configuration.ownerID, through: through, rejections: rejections, tenants: tenants, deliveredAt: now,
-                state: "sending", detail: nil)) else {
+                owner: configuration.ownerID, through: commit.through, rejections: commit.rejections, tenants: commit.tenants,
+                deliveredAt: now, state: "sending", detail: nil)) else {
                 return .leaseLost
             }
         } catch {
             logger.warning("sync commit failed, will retry", metadata: ["error": "\(error)"])
             return .failed
         }
-        window.removeFirst(count)
-        for tenant in tenants { metrics.lastSuccess(tenant: tenant, at: now.secondsSinceEpoch) }
-        for rejection in rejections {
+        for tenant in commit.tenants { metrics.lastSuccess(tenant: tenant, at: now.secondsSinceEpoch) }
+        metrics.rejected.increment(by: Int64(commit.rejections.count))
+        for rejection in commit.rejections {
             logger.warning("cloud rejected an event; parked", metadata: [
                 "event.id": "\(rejection.row.eventID)", "tenant.id": "\(rejection.row.tenantID)", "sync.reason": "\(rejection.reason)"])
         }
         return .committed
     }
 
-    /// One POST of a batch; never throws: failures are outcomes.
-    private func send(_ slot: Slot, url: String, deadline: ContinuousClock.Instant) async -> SendResult {
+    /// One POST of a batch; never throws: failures are outcomes. The whole request may take `requestTimeout`
+    /// plus the body's bytes at `minimumUplinkBytesPerSecond`; the client's timeouts catch a stall sooner.
+    private func send(_ batch: SyncBatch, url: String) async -> PumpEvent {
         let clock = ContinuousClock()
         let started = clock.now
         var outcome: CloudOutcome
         do {
-            var body = BatchEncoder.json(edgeID: configuration.edgeID, batchID: slot.batchID, rows: slot.rows)
+            var body = BatchEncoder.json(edgeID: configuration.edgeID, batchID: batch.batchID, rows: batch.rows)
             var request = HTTPClientRequest(url: url)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -285,50 +264,23 @@ public final class SyncForwarder: Service, Sendable {
                 request.headers.add(name: "Content-Encoding", value: "gzip")
             }
             if let token = configuration.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-            request.headers.add(name: "X-Batch-ID", value: slot.batchID)
+            request.headers.add(name: "X-Batch-ID", value: batch.batchID)
+            let size = body.count
             request.body = .bytes(ByteBuffer(bytes: body))
-            let remaining = started.duration(to: deadline)
-            guard remaining > .zero else { throw EdgeError(.upstreamUnavailable, "lease too short to send") }
-            let response = try await client.execute(request, timeout: .nanoseconds(remaining.nanoseconds), logger: logger)
+            let deadline = configuration.requestTimeout + .seconds(Double(size) / Double(configuration.minimumUplinkBytesPerSecond))
+            let response = try await client.execute(request, timeout: .nanoseconds(deadline.nanoseconds), logger: logger)
             let bytes = try await response.body.collect(upTo: 16 << 20)
             outcome = CloudResponse.classify(
                 status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
-                body: Array(bytes.readableBytesView), eventIDs: slot.rows.map(\.eventID))
+                body: Array(bytes.readableBytesView), eventIDs: batch.rows.map(\.eventID))
             if case .delivered = outcome, configuration.pauseAfterAccept > .zero {
                 try? await Task.sleep(for: configuration.pauseAfterAccept)
             }
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .writeTimeout {
+            outcome = .timedOut(reason: "\(error)")
         } catch {
             outcome = .retryable(reason: String(String(describing: error).prefix(200)), retryAfter: nil)
         }
-        return SendResult(sequence: slot.sequence, outcome: outcome, latency: started.duration(to: clock.now))
+        return .sent(batch: batch.id, outcome: outcome, latency: started.duration(to: clock.now))
     }
-}
-
-/// Reports the forwarder's state to the metrics and to `sync_state`, on changes only.
-struct StateReporter {
-    let forwarder: SyncForwarder
-    var last: (String, String?)?
-
-    init(forwarder: SyncForwarder) { self.forwarder = forwarder }
-
-    mutating func report(_ state: String, detail: String?) async {
-        if let last, last.0 == state, last.1 == detail { return }
-        last = (state, detail)
-        forwarder.metrics.setState(state)
-        try? await forwarder.store.setForwarderState(state, detail: detail)
-    }
-}
-
-/// The lease as this replica knows it: valid until a local instant computed from the start of the last
-/// successful take/renew call (never later than the database's own `lease_until`).
-final class LeaseKeeper: Sendable {
-    private let state: LockedValue<(validUntil: ContinuousClock.Instant, lost: Bool)>
-
-    init(validUntil: ContinuousClock.Instant) { state = LockedValue((validUntil, false)) }
-
-    var validUntil: ContinuousClock.Instant { state.withLock { $0.lost ? ContinuousClock.now.advanced(by: .seconds(-1)) : $0.validUntil } }
-    var isLost: Bool { state.withLock { $0.lost || ContinuousClock.now >= $0.validUntil.advanced(by: .seconds(5)) } }
-
-    func extend(to instant: ContinuousClock.Instant) { state.withLock { if instant > $0.validUntil { $0.validUntil = instant } } }
-    func lose() { state.withLock { $0.lost = true } }
 }

@@ -14,8 +14,17 @@ public struct SyncForwarderConfiguration: Sendable {
     public var batchSize: Int
     /// Batches sent concurrently; the cursor advances only over the contiguous delivered prefix. Default 4.
     public var batchesInFlight: Int
-    /// Longest time of one POST (further bounded by the remaining lease). Default 10 s.
+    /// Most bytes of one request body as sent (`FARMIQ_SYNC_MAX_BATCH_BYTES`), so no proxy in front of the cloud
+    /// meets a body it refuses. Default 1 MiB.
+    public var maxBatchBytes: Int
+    /// Longest time without progress of one POST: connecting, writing the body, waiting for and reading the
+    /// answer (AsyncHTTPClient's connect/write/read timeouts). Default 10 s.
     public var requestTimeout: Duration
+    /// The slowest uplink the whole-request deadline allows for: a request of `n` bytes may take
+    /// `requestTimeout + n / minimumUplinkBytesPerSecond` in all. Default 16 KiB/s (a 1 MiB batch: 74 s).
+    public var minimumUplinkBytesPerSecond: Int
+    /// How long a graceful stop (SIGTERM) waits for the answers of batches in flight, to commit them. Default 10 s.
+    public var stopGrace: Duration
     /// Exponential backoff with full jitter after 429/5xx/timeouts/connection errors: base and cap. The cap keeps a
     /// link that comes back noticed within a minute. Defaults 0.5 s and 30 s.
     public var backoffBase: Duration
@@ -45,7 +54,8 @@ public struct SyncForwarderConfiguration: Sendable {
 
     public init(
         cloudURL: String?, token: String?, edgeID: String, ownerID: String? = nil,
-        batchSize: Int = 1000, batchesInFlight: Int = 4, requestTimeout: Duration = .seconds(10),
+        batchSize: Int = 1000, maxBatchBytes: Int = 1 << 20, batchesInFlight: Int = 4, requestTimeout: Duration = .seconds(10),
+        minimumUplinkBytesPerSecond: Int = 16 << 10, stopGrace: Duration = .seconds(10),
         backoffBase: Duration = .milliseconds(500), backoffCap: Duration = .seconds(30), maximumRetryAfter: Duration = .seconds(300),
         unauthorizedRetryInterval: Duration = .seconds(60), leaseDuration: Duration = .seconds(5),
         leaseRenewInterval: Duration = .milliseconds(1500), pollInterval: Duration = .milliseconds(200), gzip: Bool = true,
@@ -57,8 +67,11 @@ public struct SyncForwarderConfiguration: Sendable {
         self.edgeID = edgeID
         self.ownerID = ownerID ?? "\(edgeID)-\(UInt32.random(in: 0...UInt32.max))"
         self.batchSize = min(max(batchSize, 1), 1000)
+        self.maxBatchBytes = max(maxBatchBytes, 4096)
         self.batchesInFlight = max(batchesInFlight, 1)
         self.requestTimeout = requestTimeout
+        self.minimumUplinkBytesPerSecond = max(minimumUplinkBytesPerSecond, 1)
+        self.stopGrace = stopGrace
         self.backoffBase = backoffBase
         self.backoffCap = min(backoffCap, .seconds(30))
         self.maximumRetryAfter = maximumRetryAfter
@@ -78,7 +91,7 @@ public struct SyncForwarderConfiguration: Sendable {
     public init(_ configuration: EdgeConfiguration, environment: [String: String] = [:]) {
         let pause = environment["FARMIQ_SYNC_PAUSE_AFTER_ACCEPT_MS"].flatMap(Int.init) ?? 0
         self.init(cloudURL: configuration.cloudURL, token: configuration.cloudToken, edgeID: configuration.edgeID,
-                  pauseAfterAccept: .milliseconds(max(0, pause)))
+                  maxBatchBytes: configuration.syncMaxBatchBytes, pauseAfterAccept: .milliseconds(max(0, pause)))
     }
 
     var eventsURL: String? { cloudURL.map { "\($0)/api/v1/edge/events" } }

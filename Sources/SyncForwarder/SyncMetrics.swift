@@ -11,10 +11,12 @@ final class SyncMetrics: Sendable {
     let rejected: Counter
     let retried: Counter
     let authFailure: Gauge
+    let splits: Counter
+    let endpointRefusals: Counter
     private let stateGauges: [String: Gauge]
     private let tenants = LockedValue<[String: Gauge]>([:])
 
-    static let states = ["paused", "standby", "idle", "sending", "backoff", "unauthorized", "error"]
+    static let states = ["paused", "standby", "idle", "sending", "backoff", "unauthorized", "refused", "error"]
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -35,6 +37,12 @@ final class SyncMetrics: Sendable {
         authFailure = registry.makeGauge(
             descriptor: MetricNameDescriptor(metricName: "farmiq_sync_auth_failure", unitName: "",
                                              helpText: "1 while the cloud refuses the edge's credentials (401/403)"))
+        splits = registry.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: "farmiq_sync_batches_split_total", unitName: "",
+                                             helpText: "Batches split in two after the cloud refused them (413 or another 4xx) or they kept timing out"))
+        endpointRefusals = registry.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: "farmiq_sync_endpoint_refusals_total", unitName: "",
+                                             helpText: "Times the cloud refused the endpoint rather than an event (nothing parked; backed off)"))
         var gauges: [String: Gauge] = [:]
         for state in SyncMetrics.states {
             gauges[state] = registry.makeGauge(

@@ -32,6 +32,7 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let mediaRoot = ConfigurationKey("FARMIQ_MEDIA_ROOT", default: "./data/media", help: "media volume (not used yet: media-store is not built)")
     public static let cloudURL = ConfigurationKey("FARMIQ_CLOUD_URL", default: nil, help: "cloud base URL; unset: sync paused and the outbox only grows")
     public static let cloudToken = ConfigurationKey("FARMIQ_CLOUD_TOKEN", default: nil, help: "the edge's bearer token for the cloud")
+    public static let syncMaxBatchBytes = ConfigurationKey("FARMIQ_SYNC_MAX_BATCH_BYTES", default: "1048576", help: "most bytes of one sync request body as sent (4096-67108864); keeps batches under a proxy's body limit")
     public static let edgeID = ConfigurationKey("FARMIQ_EDGE_ID", default: nil, help: "names this edge to the cloud; default: the host name")
     public static let logLevel = ConfigurationKey("FARMIQ_LOG_LEVEL", default: "info", help: "trace, debug, info, notice, warning, error, critical")
     public static let telemetryURL = ConfigurationKey("FARMIQ_TELEMETRY_URL", default: "http://127.0.0.1:8081", help: "cluster mode: where the gateway sends telemetry batches")
@@ -46,7 +47,7 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
 
     public static let allCases: [ConfigurationKey] = [
         .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .mqttSessionExpirySeconds, .ingestTenant,
-        .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .edgeID, .logLevel,
+        .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .syncMaxBatchBytes, .edgeID, .logLevel,
         .telemetryURL, .telemetryRetentionDays, .eventMaxAgeDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbSoftWatermark, .dbVolumePath,
     ]
 }

@@ -25,6 +25,8 @@ public struct EdgeConfiguration: Sendable {
     public var mediaRoot: String
     public var cloudURL: String?
     public var cloudToken: String?
+    /// Most bytes of one sync request body as sent (`FARMIQ_SYNC_MAX_BATCH_BYTES`).
+    public var syncMaxBatchBytes: Int
     public var edgeID: String
     public var logLevel: Logger.Level
     public var telemetryURL: String
@@ -90,6 +92,7 @@ public struct EdgeConfiguration: Sendable {
             throw EdgeError(.invalidConfiguration, "FARMIQ_CLOUD_URL must start with https:// (or http:// for a test peer)")
         }
         cloudToken = value(.cloudToken)
+        syncMaxBatchBytes = try integer(.syncMaxBatchBytes, 4096...67_108_864)
         guard let level = Logger.Level(rawValue: (value(.logLevel) ?? "info").lowercased()) else {
             throw EdgeError(.invalidConfiguration, "FARMIQ_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
         }
