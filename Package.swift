@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "SyncForwarderTests",
             dependencies: [
-                "SyncForwarder", "FarmIQStorage", "FarmIQCore", "CZlib", "FarmIQTestSupport",
+                "SyncForwarder", "FarmIQStorage", "FarmIQCore", "CZlib", "FarmIQTestSupport", "CloudSim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

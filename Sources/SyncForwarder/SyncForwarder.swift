@@ -35,12 +35,14 @@ public final class SyncForwarder: Service, Sendable {
         self.metrics = SyncMetrics(registry: registry)
     }
 
-    /// An HTTP client configuration whose connect, write and read timeouts are `requestTimeout`: each bounds a
-    /// time without progress, not the whole request.
+    /// An HTTP client configuration whose connect and write timeouts are `requestTimeout`: each bounds a time
+    /// without progress, not the whole request. There is no idle read timeout: the kernel's send buffer takes
+    /// megabytes at once, so the client may wait for the answer while the body still trickles up a slow link;
+    /// the per-request deadline (`requestTimeout` + body size at `minimumUplinkBytesPerSecond`) bounds that wait.
     public static func httpClientConfiguration(_ configuration: SyncForwarderConfiguration) -> HTTPClient.Configuration {
         var http = HTTPClient.Configuration()
         let timeout = TimeAmount.nanoseconds(configuration.requestTimeout.nanoseconds)
-        http.timeout = .init(connect: timeout, read: timeout, write: timeout)
+        http.timeout = .init(connect: timeout, read: nil, write: timeout)
         return http
     }
 

@@ -17,8 +17,8 @@ public struct SyncForwarderConfiguration: Sendable {
     /// Most bytes of one request body as sent (`FARMIQ_SYNC_MAX_BATCH_BYTES`), so no proxy in front of the cloud
     /// meets a body it refuses. Default 1 MiB.
     public var maxBatchBytes: Int
-    /// Longest time without progress of one POST: connecting, writing the body, waiting for and reading the
-    /// answer (AsyncHTTPClient's connect/write/read timeouts). Default 10 s.
+    /// Longest time without progress of one POST while connecting and writing the body (AsyncHTTPClient's
+    /// connect/write timeouts), and the base of its whole-request deadline. Default 10 s.
     public var requestTimeout: Duration
     /// The slowest uplink the whole-request deadline allows for: a request of `n` bytes may take
     /// `requestTimeout + n / minimumUplinkBytesPerSecond` in all. Default 16 KiB/s (a 1 MiB batch: 74 s).

@@ -19,7 +19,8 @@ import FarmIQStorage
 /// - Any other `4xx` (`413`, `400`, `422`, …) for a batch of two or more events: split in halves, resent at once.
 ///   An event the cloud refuses alone is a *suspect*: it is parked (dead letter, reason = status and the first
 ///   bytes of the answer) as soon as the cloud answers `200` to a request sent after that refusal, which proves
-///   the endpoint works. Two events refused alone with no `200` in between, or a `404`/`405` with an empty body,
+///   the endpoint works. When nothing else is left to send, that request is a probe: one event of the window the
+///   cloud already took, sent again alone (it answers `duplicate`); the probe refused too means the endpoint. Two events refused alone with no `200` in between, or a `404`/`405` with an empty body,
 ///   mean the endpoint refuses, not the events: nothing is parked, every suspect is queued again, the forwarder
 ///   backs off (state `refused`, alerted). A suspect with nothing else to send is asked again after the backoff.
 public struct SyncStateMachine: Sendable {
@@ -96,6 +97,8 @@ public struct SyncStateMachine: Sendable {
     private var commitNotBefore: Instant
     private var commitPending: Int?
     private var suspectRetryAt: Instant?
+    /// A proof probe in flight: one already answered event sent again (the cloud answers `duplicate`).
+    private var probe: (id: Int, sentAt: Instant)?
     private var stopDeadline: Instant?
     private var lost = false
 
@@ -152,6 +155,15 @@ public struct SyncStateMachine: Sendable {
             if window.count < settings.maximumWindow, now >= readNotBefore {
                 return .read(after: readPosition, limit: settings.batchSize)
             }
+            if inFlight == 0, probe == nil, suspects > 0, let row = answeredRow() {
+                // Suspects wait for a 200 to a request sent after their refusal, and nothing else is left to send:
+                // ask the cloud about an event it already took (it answers `duplicate`, harmless).
+                let batch = SyncBatch(id: nextID, rows: [row])
+                nextID += 1
+                probe = (batch.id, now)
+                inFlight += 1
+                return .send(batch)
+            }
             if inFlight == 0, let retryAt = suspectRetryAt, now >= retryAt, let index = window.firstIndex(where: \.isSuspect) {
                 // Nothing else to tell the event from the endpoint: ask again about the suspect itself.
                 suspectRetryAt = nil
@@ -174,6 +186,14 @@ public struct SyncStateMachine: Sendable {
             wake = min(wake, candidate)
         }
         return max(wake, now.advanced(by: .milliseconds(1)))
+    }
+
+    /// The first row of an answered batch in the window (behind a suspect, so not yet committed).
+    private func answeredRow() -> OutboxRow? {
+        for entry in window {
+            if case .answered = entry.state, let row = entry.batch.rows.first { return row }
+        }
+        return nil
     }
 
     /// The contiguous answered prefix of the window, as one commit.
@@ -233,6 +253,9 @@ public struct SyncStateMachine: Sendable {
     public mutating func sendFinished<G: RandomNumberGenerator>(
         _ batchID: Int, outcome: CloudOutcome, now: Instant, using generator: inout G
     ) -> Decision {
+        if let probe, probe.id == batchID {
+            return probeFinished(outcome, sentAt: probe.sentAt, now: now, using: &generator)
+        }
         guard let index = window.firstIndex(where: { $0.batch.id == batchID }),
             case .inFlight(let sentAt) = window[index].state
         else { return .ignored }
@@ -299,6 +322,45 @@ public struct SyncStateMachine: Sendable {
     public mutating func sendFinished(_ batchID: Int, outcome: CloudOutcome, now: Instant) -> Decision {
         var generator = SystemRandomNumberGenerator()
         return sendFinished(batchID, outcome: outcome, now: now, using: &generator)
+    }
+
+    /// The answer to a proof probe: a `200` parks the suspects refused before it was sent; a refusal means the
+    /// endpoint; anything else is a failure like any other (the probe is asked again after the backoff).
+    private mutating func probeFinished<G: RandomNumberGenerator>(
+        _ outcome: CloudOutcome, sentAt: Instant, now: Instant, using generator: inout G
+    ) -> Decision {
+        probe = nil
+        inFlight -= 1
+        switch outcome {
+        case .delivered:
+            mode = .sending
+            consecutiveFailures = 0
+            backoff.reset()
+            sendNotBefore = now
+            suspectRetryAt = nil
+            detail = nil
+            return .delivered(parked: parkSuspects(refusedBefore: sentAt))
+        case .refused(_, let reason, _):
+            for i in window.indices where window[i].isSuspect { window[i].state = .queued }
+            suspectRetryAt = nil
+            let wait = fail(.refused, retryAfter: nil, now: now, using: &generator)
+            detail = "the cloud refuses the endpoint: \(reason) (also for an event it had taken); nothing parked, retry in \(wait)"
+            return .endpointRefused(after: wait, reason: reason)
+        case .retryable(let reason, let retryAfter):
+            let wait = fail(.backingOff, retryAfter: retryAfter, now: now, using: &generator)
+            detail = "\(reason); retry in \(wait)"
+            return .retry(after: wait, reason: reason)
+        case .timedOut(let reason):
+            let wait = fail(.backingOff, retryAfter: nil, now: now, using: &generator)
+            detail = "\(reason); retry in \(wait)"
+            return .retry(after: wait, reason: reason)
+        case .unauthorized(let status):
+            mode = .unauthorized
+            consecutiveFailures += 1
+            sendNotBefore = max(sendNotBefore, now.advanced(by: settings.unauthorizedRetryInterval))
+            detail = "cloud answered \(status); retry in \(settings.unauthorizedRetryInterval)"
+            return .suspended(after: settings.unauthorizedRetryInterval, status: status)
+        }
     }
 
     // MARK: Helpers

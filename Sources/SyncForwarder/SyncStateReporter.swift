@@ -11,10 +11,15 @@ struct SyncStateReporter {
         self.store = store
     }
 
+    /// A failed write (database busy or down) is tried again at the next report.
     mutating func report(_ state: String, detail: String?) async {
         if let last, last.state == state, last.detail == detail { return }
-        last = (state, detail)
         metrics.setState(state)
-        try? await store.setForwarderState(state, detail: detail)
+        do {
+            try await store.setForwarderState(state, detail: detail)
+            last = (state, detail)
+        } catch {
+            last = nil
+        }
     }
 }

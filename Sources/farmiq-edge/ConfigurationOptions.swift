@@ -111,6 +111,7 @@ struct ConfigurationOptions: SettingsFlags {
     @Option(name: .customLong(ConfigurationKey.mediaRoot.flagName), help: .init(.mediaRoot)) var mediaRoot: String?
     @Option(name: .customLong(ConfigurationKey.cloudURL.flagName), help: .init(.cloudURL)) var cloudURL: String?
     @Option(name: .customLong(ConfigurationKey.cloudToken.flagName + "-file"), help: .init(secretFile: .cloudToken)) var cloudTokenFile: String?
+    @Option(name: .customLong(ConfigurationKey.syncMaxBatchBytes.flagName), help: .init(.syncMaxBatchBytes)) var syncMaxBatchBytes: String?
     @Option(name: .customLong(ConfigurationKey.edgeID.flagName), help: .init(.edgeID)) var edgeID: String?
     @Option(name: .customLong(ConfigurationKey.telemetryURL.flagName), help: .init(.telemetryURL)) var telemetryURL: String?
     @Option(name: .customLong(ConfigurationKey.telemetryRetentionDays.flagName), help: .init(.telemetryRetentionDays)) var telemetryRetentionDays: String?
@@ -128,7 +129,7 @@ struct ConfigurationOptions: SettingsFlags {
                 (.mqttCAFile, mqttCAFile), (.mqttClientID, mqttClientID), (.mqttShareGroup, mqttShareGroup),
                 (.mqttSessionExpirySeconds, mqttSessionExpirySeconds), (.ingestTenant, ingestTenant), (.mqttReceiveMaximum, mqttReceiveMaximum),
                 (.mediaRoot, mediaRoot), (.cloudURL, cloudURL), (.cloudToken, try readSecret(cloudTokenFile, for: .cloudToken)),
-                (.edgeID, edgeID), (.telemetryURL, telemetryURL), (.telemetryRetentionDays, telemetryRetentionDays),
+                (.syncMaxBatchBytes, syncMaxBatchBytes), (.edgeID, edgeID), (.telemetryURL, telemetryURL), (.telemetryRetentionDays, telemetryRetentionDays),
                 (.eventMaxAgeDays, eventMaxAgeDays), (.ingestBatchSize, ingestBatchSize), (.dbSoftWatermark, dbSoftWatermark),
             ]
             var result = status.overrides

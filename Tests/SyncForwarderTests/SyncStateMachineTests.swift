@@ -338,6 +338,39 @@ struct SyncStateMachineTests {
         #expect(commit.through == OutboxCursor(txid: 0, id: 6))
     }
 
+    /// The suspect was refused after everything else was answered: nothing left proves the endpoint, so one
+    /// event the cloud already took is sent again alone. Its 200 (`duplicate`) parks the suspect; a refusal of
+    /// it means the endpoint and parks nothing.
+    @Test(arguments: [true, false])
+    func aProbeWithAnAnsweredEventTellsEventFromEndpoint(probeAccepted: Bool) {
+        var sm = machine(batchSize: 10, inFlight: 2)
+        var random = SeededRandom()
+        Self.feedRead(&sm, Self.rows(0..<1))
+        guard let lone = Self.nextSend(&sm) else { Issue.record("send expected"); return }
+        Self.feedRead(&sm, Self.rows(1..<4), at: 201)
+        guard let rest = Self.nextSend(&sm, at: 201) else { Issue.record("second send expected"); return }
+        _ = sm.sendFinished(rest.id, outcome: Self.ok, now: Self.at(202), using: &random)
+        #expect(sm.sendFinished(lone.id, outcome: .refused(status: 413, reason: "HTTP 413", endpoint: false), now: Self.at(203), using: &random)
+                == .suspect(eventID: "e0", reason: "HTTP 413"))
+        guard case .read = sm.nextAction(now: Self.at(401), leaseUntil: Self.lease) else { Issue.record("read first"); return }
+        sm.readFinished([], now: Self.at(401))
+        guard let probe = Self.nextSend(&sm, at: 402) else { Issue.record("probe expected"); return }
+        #expect(probe.rows.map(\.eventID) == ["e1"])
+        if probeAccepted {
+            #expect(sm.sendFinished(probe.id, outcome: .delivered(accepted: 0, duplicates: 1, rejected: [:]), now: Self.at(403), using: &random) == .delivered(parked: 1))
+            guard case .commit(let commit) = sm.nextAction(now: Self.at(404), leaseUntil: Self.lease) else { Issue.record("commit expected"); return }
+            #expect(commit.rejections.map(\.row.eventID) == ["e0"])
+            #expect(commit.through == OutboxCursor(txid: 0, id: 4))
+        } else {
+            guard case .endpointRefused = sm.sendFinished(probe.id, outcome: .refused(status: 413, reason: "HTTP 413", endpoint: false), now: Self.at(403), using: &random) else {
+                Issue.record("endpoint expected"); return
+            }
+            #expect(sm.suspects == 0)
+            #expect(sm.mode == .refused)
+            if case .commit = sm.nextAction(now: Self.at(404), leaseUntil: Self.lease) { Issue.record("nothing may be committed") }
+        }
+    }
+
     /// Two events refused alone with no 200 between: the endpoint, not the events. Nothing parked; backoff;
     /// both queued again; the state says `refused`.
     @Test func twoLoneRefusalsMeanTheEndpointAndParkNothing() {

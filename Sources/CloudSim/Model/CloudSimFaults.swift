@@ -42,6 +42,15 @@ public struct CloudSimFaults: Sendable, Equatable {
     public var rejectEventTypes: Set<String> = []
     /// Explicit faults for the next requests, in order, before any rate applies (deterministic tests).
     public var failNext: [Fault] = []
+    /// A proxy's body limit: a request body larger than this as sent (compressed or not) is answered `413` with
+    /// a short JSON body, before anything is processed. `nil`: only ``CloudSimConfiguration/maxRequestBytes``.
+    public var maxBodyBytes: Int?
+    /// A batch holding any of these event ids is refused whole with `refuseStatus` (a JSON body naming the event),
+    /// before anything is processed: an event the cloud can never take.
+    public var refuseEventIDs: Set<String> = []
+    public var refuseStatus: Int = 422
+    /// A slow uplink: request bodies are read at most this fast (bytes per second). `nil`: as fast as they come.
+    public var uploadBytesPerSecond: Int?
 
     public init() {}
 
@@ -53,8 +62,9 @@ extension CloudSimFaults {
     /// Applies the members of a JSON object (all optional) onto these faults:
     /// `down_mode` (`refuse`|`unavailable`), `latency_ms`, `error_rate`, `error_status`, `throttle_rate`,
     /// `retry_after_seconds`, `reset_rate`, `reject_event_types` (array), `fail_next` (array of
-    /// `"429"`, `"5xx"`, `"reset"`, `"reset_before"`), `down_for_ms` (start-up only; the admin API takes it as
-    /// "down now for"). Unknown members are an error, so a typo does not silently inject nothing.
+    /// `"429"`, `"5xx"`, `"reset"`, `"reset_before"`), `max_body_bytes` (null: off), `refuse_event_ids` (array),
+    /// `refuse_status` (400-499), `upload_bytes_per_second` (null: off), `down_for_ms` (start-up only; the admin
+    /// API takes it as "down now for"). Unknown members are an error, so a typo does not silently inject nothing.
     public mutating func apply(json document: JSONValue) throws(EdgeError) {
         guard case .object(let members) = document else { throw EdgeError(.invalidRequest, "faults must be a JSON object") }
         func number(_ name: String, _ value: JSONValue, _ range: ClosedRange<Double>) throws(EdgeError) -> Double {
@@ -105,6 +115,30 @@ extension CloudSimFaults {
                     faults.append(fault)
                 }
                 failNext = faults
+            case "max_body_bytes":
+                if case .null = value { maxBodyBytes = nil; continue }
+                let bytes = try number(name, value, 1...1_073_741_824)
+                guard bytes == bytes.rounded() else { throw EdgeError(.invalidRequest, "max_body_bytes must be an integer") }
+                maxBodyBytes = Int(bytes)
+            case "upload_bytes_per_second":
+                if case .null = value { uploadBytesPerSecond = nil; continue }
+                let rate = try number(name, value, 1...1_073_741_824)
+                guard rate == rate.rounded() else { throw EdgeError(.invalidRequest, "upload_bytes_per_second must be an integer") }
+                uploadBytesPerSecond = Int(rate)
+            case "refuse_status":
+                let status = try number(name, value, 400...499)
+                guard status == status.rounded() else { throw EdgeError(.invalidRequest, "refuse_status must be an integer 400-499") }
+                refuseStatus = Int(status)
+            case "refuse_event_ids":
+                guard case .array(let items) = value else { throw EdgeError(.invalidRequest, "refuse_event_ids must be an array of event ids") }
+                var ids: Set<String> = []
+                for item in items {
+                    guard case .string(let id) = item, !id.isEmpty, id.utf8.count <= 128 else {
+                        throw EdgeError(.invalidRequest, "refuse_event_ids must be an array of event ids")
+                    }
+                    ids.insert(id)
+                }
+                refuseEventIDs = ids
             default:
                 throw EdgeError(.invalidRequest, "unknown fault setting \(name)")
             }
@@ -137,6 +171,10 @@ extension CloudSimFaults {
             ("reset_rate", .number(JSONNumber(resetRate))),
             ("reject_event_types", .array(rejectEventTypes.sorted().map { .string($0) })),
             ("fail_next", .array(failNext.map { .string($0.rawValue) })),
+            ("max_body_bytes", maxBodyBytes.map { .number(JSONNumber($0)) } ?? .null),
+            ("refuse_event_ids", .array(refuseEventIDs.sorted().map { .string($0) })),
+            ("refuse_status", .number(JSONNumber(refuseStatus))),
+            ("upload_bytes_per_second", uploadBytesPerSecond.map { .number(JSONNumber($0)) } ?? .null),
         ]
         if let downFor { members.insert(("down_for_ms", .number(JSONNumber(Int(downFor.milliseconds)))), at: 0) }
         return .object(members)

@@ -20,6 +20,10 @@ public struct CloudSimStats: Sendable, Equatable {
     public var requests = 0
     public var unauthorized = 0
     public var badRequests = 0
+    /// Requests answered `413` (body over a limit); also counted in `badRequests`.
+    public var tooLarge = 0
+    /// Batches refused whole by the `refuse_event_ids` fault.
+    public var refused = 0
     public var throttled = 0
     public var serverErrors = 0
     public var resets = 0
@@ -43,6 +47,7 @@ public struct CloudSimStats: Sendable, Equatable {
             ("unique_events", n(uniqueEvents)), ("redelivered_events", n(redeliveredEvents)), ("batches", n(batches)),
             ("media_stored", n(mediaStored)), ("media_duplicate", n(mediaDuplicate)), ("media_hash_mismatch", n(mediaHashMismatch)),
             ("requests", n(requests)), ("unauthorized", n(unauthorized)), ("bad_requests", n(badRequests)),
+            ("too_large", n(tooLarge)), ("refused", n(refused)),
             ("throttled", n(throttled)), ("server_errors", n(serverErrors)), ("resets", n(resets)), ("unavailable", n(unavailable)),
             ("batches_in_flight", n(batchesInFlight)), ("max_batches_in_flight", n(maxBatchesInFlight)),
             ("max_concurrent_same_event", n(maxConcurrentSameEvent)), ("overlapping_events", n(overlappingEvents)),

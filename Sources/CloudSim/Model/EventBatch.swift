@@ -16,6 +16,14 @@ struct EventBatch: Sendable {
     enum Entry: Sendable {
         case valid(Event)
         case invalid(eventID: String, reason: String)
+
+        /// The event id as the batch gave it (for an invalid entry, what could be echoed).
+        var eventID: String? {
+            switch self {
+            case .valid(let event): event.eventID
+            case .invalid(let eventID, _): eventID.isEmpty ? nil : eventID
+            }
+        }
     }
 
     /// Why a whole batch is refused, and the status that says so.

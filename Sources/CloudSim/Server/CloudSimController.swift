@@ -9,6 +9,8 @@ public final class CloudSimController: Sendable {
         var requests = 0
         var unauthorized = 0
         var badRequests = 0
+        var tooLarge = 0
+        var refused = 0
         var throttled = 0
         var serverErrors = 0
         var resets = 0
@@ -148,6 +150,8 @@ public final class CloudSimController: Sendable {
         stats.requests = counters.requests
         stats.unauthorized = counters.unauthorized
         stats.badRequests = counters.badRequests
+        stats.tooLarge = counters.tooLarge
+        stats.refused = counters.refused
         stats.throttled = counters.throttled
         stats.serverErrors = counters.serverErrors
         stats.resets = counters.resets

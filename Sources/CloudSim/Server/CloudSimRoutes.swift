@@ -58,6 +58,12 @@ struct CloudSimRoutes: Sendable {
             return CloudSimRoutes.error(HTTPResponse.Status(code: error.status), error.message)
         }
 
+        let refused = controller.faults.refuseEventIDs
+        if !refused.isEmpty, let event = batch.entries.lazy.compactMap(\.eventID).first(where: { refused.contains($0) }) {
+            controller.count(\.refused)
+            return CloudSimRoutes.error(HTTPResponse.Status(code: controller.faults.refuseStatus), "event \(event) is refused (fault injection)")
+        }
+
         var keys: Set<String> = []
         for case .valid(let event) in batch.entries {
             keys.insert(InFlightTracker.key(tenantID: event.tenantID, eventID: event.eventID))
@@ -188,11 +194,18 @@ struct CloudSimRoutes: Sendable {
 
     /// The body, inflated when `Content-Encoding: gzip`, or the error response (413, 400, 415).
     private func readBody(_ request: inout Request, limit: Int) async throws -> Result<[UInt8], ResponseFailure> {
+        let faults = controller.faults
+        let limit = min(limit, faults.maxBodyBytes ?? .max)
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: limit)
+            if let rate = faults.uploadBytesPerSecond {
+                buffer = try await CloudSimRoutes.collectSlowly(request.body, upTo: limit, bytesPerSecond: rate)
+            } else {
+                buffer = try await request.collectBody(upTo: limit)
+            }
         } catch is NIOTooManyBytesError {
             controller.count(\.badRequests)
+            controller.count(\.tooLarge)
             return .failure(ResponseFailure(CloudSimRoutes.error(.contentTooLarge, "the body is larger than \(limit) bytes")))
         }
         let raw = Array(buffer.readableBytesView)
@@ -216,6 +229,17 @@ struct CloudSimRoutes: Sendable {
             controller.count(\.badRequests)
             return .failure(ResponseFailure(CloudSimRoutes.error(.unsupportedMediaType, "Content-Encoding must be gzip or identity")))
         }
+    }
+
+    /// Reads a body no faster than `bytesPerSecond` (a slow uplink; TCP flow control slows the sender).
+    static func collectSlowly(_ body: RequestBody, upTo limit: Int, bytesPerSecond: Int) async throws -> ByteBuffer {
+        var collected = ByteBuffer()
+        for try await chunk in body {
+            guard collected.readableBytes + chunk.readableBytes <= limit else { throw NIOTooManyBytesError(maxBytes: limit) }
+            collected.writeImmutableBuffer(chunk)
+            try await Task.sleep(for: .seconds(Double(chunk.readableBytes) / Double(bytesPerSecond)))
+        }
+        return collected
     }
 
     private func injectLatencyAndDrawFault() async throws -> CloudSimFaults.Fault? {
