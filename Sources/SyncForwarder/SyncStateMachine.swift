@@ -263,13 +263,7 @@ public struct SyncStateMachine: Sendable {
         switch outcome {
         case .delivered(_, _, let rejected):
             window[index].state = .answered(rejected: rejected)
-            mode = .sending
-            consecutiveFailures = 0
-            backoff.reset()
-            sendNotBefore = now
-            suspectRetryAt = nil
-            detail = nil
-            return .delivered(parked: parkSuspects(refusedBefore: sentAt))
+            return succeeded(sentAt: sentAt, now: now)
 
         case .retryable(let reason, let retryAfter):
             window[index].state = .queued
@@ -292,11 +286,7 @@ public struct SyncStateMachine: Sendable {
 
         case .unauthorized(let status):
             window[index].state = .queued
-            mode = .unauthorized
-            consecutiveFailures += 1
-            sendNotBefore = max(sendNotBefore, now.advanced(by: settings.unauthorizedRetryInterval))
-            detail = "cloud answered \(status); retry in \(settings.unauthorizedRetryInterval)"
-            return .suspended(after: settings.unauthorizedRetryInterval, status: status)
+            return suspend(status: status, now: now)
 
         case .refused(_, let reason, let endpoint):
             if endpoint {
@@ -333,13 +323,7 @@ public struct SyncStateMachine: Sendable {
         inFlight -= 1
         switch outcome {
         case .delivered:
-            mode = .sending
-            consecutiveFailures = 0
-            backoff.reset()
-            sendNotBefore = now
-            suspectRetryAt = nil
-            detail = nil
-            return .delivered(parked: parkSuspects(refusedBefore: sentAt))
+            return succeeded(sentAt: sentAt, now: now)
         case .refused(_, let reason, _):
             for i in window.indices where window[i].isSuspect { window[i].state = .queued }
             suspectRetryAt = nil
@@ -355,15 +339,31 @@ public struct SyncStateMachine: Sendable {
             detail = "\(reason); retry in \(wait)"
             return .retry(after: wait, reason: reason)
         case .unauthorized(let status):
-            mode = .unauthorized
-            consecutiveFailures += 1
-            sendNotBefore = max(sendNotBefore, now.advanced(by: settings.unauthorizedRetryInterval))
-            detail = "cloud answered \(status); retry in \(settings.unauthorizedRetryInterval)"
-            return .suspended(after: settings.unauthorizedRetryInterval, status: status)
+            return suspend(status: status, now: now)
         }
     }
 
     // MARK: Helpers
+
+    /// A `200`: back to full speed, and the suspects refused before this request was sent are parked.
+    private mutating func succeeded(sentAt: Instant, now: Instant) -> Decision {
+        mode = .sending
+        consecutiveFailures = 0
+        backoff.reset()
+        sendNotBefore = now
+        suspectRetryAt = nil
+        detail = nil
+        return .delivered(parked: parkSuspects(refusedBefore: sentAt))
+    }
+
+    /// `401`/`403`: send nothing before the slow probe interval.
+    private mutating func suspend(status: Int, now: Instant) -> Decision {
+        mode = .unauthorized
+        consecutiveFailures += 1
+        sendNotBefore = max(sendNotBefore, now.advanced(by: settings.unauthorizedRetryInterval))
+        detail = "cloud answered \(status); retry in \(settings.unauthorizedRetryInterval)"
+        return .suspended(after: settings.unauthorizedRetryInterval, status: status)
+    }
 
     /// Enters a failure mode; returns the wait before the next send (`Retry-After` honoured up to its maximum).
     private mutating func fail<G: RandomNumberGenerator>(_ newMode: Mode, retryAfter: Duration?, now: Instant, using generator: inout G) -> Duration {
