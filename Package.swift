@@ -91,6 +91,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // edge-weighvision-session: weigh sessions (contracts §3a): finalization pass and API.
+        .target(
+            name: "WeighVisionSession",
+            dependencies: [
+                "FarmIQCore",
+                "FarmIQStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // edge-ingress-gateway: MQTT → validated batches → owners, ack after commit.
         .target(
             name: "IngressGateway",
@@ -130,6 +144,7 @@ let package = Package(
                 "FarmIQMQTT",
                 "IngressGateway",
                 "TelemetryTimeseries",
+                "WeighVisionSession",
                 "SyncForwarder",
                 "CloudSim",
                 .product(name: "Hummingbird", package: "hummingbird"),

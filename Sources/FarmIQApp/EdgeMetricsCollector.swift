@@ -17,11 +17,11 @@ public final class EdgeMetricsCollector: Sendable {
     private let queued: Gauge
     private let volumeRatios: [Gauge]
     /// Gauges that other components refresh at scrape time (e.g. the gateway's MQTT connection counts).
-    private let refreshers: [@Sendable () -> Void]
+    private let refreshers: [@Sendable () async -> Void]
 
     init(
         registry: PrometheusCollectorRegistry, database: EdgeDatabase, volumes: [(name: String, path: String)],
-        refreshers: [@Sendable () -> Void] = [], logger: Logger
+        refreshers: [@Sendable () async -> Void] = [], logger: Logger
     ) {
         self.refreshers = refreshers
         self.registry = registry
@@ -48,7 +48,7 @@ public final class EdgeMetricsCollector: Sendable {
         } catch {
             logger.warning("metrics: outbox stats unavailable", metadata: ["error": "\(error)"])
         }
-        for refresh in refreshers { refresh() }
+        for refresh in refreshers { await refresh() }
         for (index, volume) in volumes.enumerated() {
             if let ratio = EdgeMetricsCollector.usedRatio(path: volume.path) {
                 volumeRatios[index].set(ratio)

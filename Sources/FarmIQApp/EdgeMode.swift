@@ -6,10 +6,14 @@ public enum EdgeMode: String, Sendable, CaseIterable {
     case ingressGateway = "ingress-gateway"
     /// edge-telemetry-timeseries alone (cluster mode).
     case telemetryTimeseries = "telemetry-timeseries"
+    /// edge-weighvision-session alone (cluster mode): session events from the gateway, the finalization pass,
+    /// the session API.
+    case weighvisionSession = "weighvision-session"
     /// edge-sync-forwarder alone (cluster mode; run two for availability, one holds the lease).
     case syncForwarder = "sync-forwarder"
 
     var runsGateway: Bool { self == .allInOne || self == .ingressGateway }
     var runsTelemetry: Bool { self == .allInOne || self == .telemetryTimeseries }
+    var runsSessions: Bool { self == .allInOne || self == .weighvisionSession }
     var runsForwarder: Bool { self == .allInOne || self == .syncForwarder }
 }

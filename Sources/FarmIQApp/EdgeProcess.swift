@@ -11,6 +11,7 @@ import ServiceLifecycle
 import SyncForwarder
 import UnixSignals
 import TelemetryTimeseries
+import WeighVisionSession
 
 /// Builds and runs one `farmiq-edge` process: the database, then a service group of the mode's
 /// services (MQTT client, gateway, retention, HTTP) with graceful shutdown on SIGTERM/SIGINT.
@@ -43,19 +44,23 @@ public struct EdgeProcess: Sendable {
     }
 
     public func run() async throws {
+        try configuration.requireOperatorTokenOffLoopback()
         let database = try EdgeDatabase.open(configuration.databaseURL, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await database.run() }
             try await migrate(database)
             let registry = PrometheusCollectorRegistry()
             let router = Router(context: BasicRequestContext.self)
+            if let token = configuration.apiToken {
+                router.add(middleware: OperatorTokenMiddleware(token: token))
+            }
             var services: [any Service] = []
             var checks: [OpsRoutes.ReadinessCheck] = [
                 .init(name: "database") { (try? await database.ping()) != nil },
             ]
             var httpClient: HTTPClient?
             var syncClient: HTTPClient?
-            var refreshers: [@Sendable () -> Void] = []
+            var refreshers: [@Sendable () async -> Void] = []
 
             var telemetryService: TelemetryService?
             if mode.runsTelemetry {
@@ -72,14 +77,34 @@ public struct EdgeProcess: Sendable {
                 }
                 telemetryService = service
             }
+            if mode.runsSessions {
+                let metrics = SessionMetrics(registry: registry)
+                WeighSessionRoutes(
+                    store: database.sessions, policy: configuration.sessionPolicy, validator: configuration.validator,
+                    acceptsGatewayBatches: !mode.runsGateway
+                ).register(on: router)
+                services.append(SessionFinalizer(store: database.sessions, metrics: metrics, logger: logger))
+                let sessions = database.sessions
+                let log = logger
+                refreshers.append {
+                    do {
+                        metrics.update(try await sessions.sessionCounts(now: .now()))
+                    } catch {
+                        log.warning("metrics: session counts unavailable", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             if mode.runsGateway {
                 let sink: any TelemetrySink
+                let sessionSink: any SessionSink
                 if let telemetryService {
                     sink = LocalTelemetrySink(service: telemetryService)
+                    sessionSink = LocalSessionSink(store: database.sessions, policy: configuration.sessionPolicy)
                 } else {
                     let client = HTTPClient(eventLoopGroupProvider: .singleton)
                     httpClient = client
-                    sink = HTTPTelemetrySink(client: client, baseURL: configuration.telemetryURL)
+                    sink = HTTPTelemetrySink(client: client, baseURL: configuration.telemetryURL, token: configuration.apiToken)
+                    sessionSink = HTTPSessionSink(client: client, baseURL: configuration.sessionURL, token: configuration.apiToken)
                 }
                 let mqtt = MQTTClient(configuration: try mqttConfiguration(), logger: logger)
                 let gateway = IngressGateway(
@@ -89,7 +114,7 @@ public struct EdgeProcess: Sendable {
                         diskWatermark: configuration.databaseVolumePath.map {
                             DiskWatermark(path: $0, hardRatio: configuration.dbHardWatermark, usage: volumeUsage)
                         }),
-                    mqtt: mqtt, telemetry: sink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
+                    mqtt: mqtt, telemetry: sink, sessions: sessionSink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
                 services.append(contentsOf: [mqtt, gateway] as [any Service])
                 checks.append(.init(name: "mqtt_subscription") { gateway.isReady })
                 checks.append(.init(name: "ingest_stalled") { gateway.isIntakeFlowing })

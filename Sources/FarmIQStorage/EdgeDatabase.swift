@@ -23,6 +23,7 @@ public final class EdgeDatabase: Service {
     public let telemetry: any TelemetryStore
     public let ingress: any IngressStore
     public let outbox: any OutboxStore
+    public let sessions: any WeighSessionStore
 
     private init(backend: Backend) {
         self.backend = backend
@@ -31,10 +32,12 @@ public final class EdgeDatabase: Service {
             telemetry = SQLiteTelemetryStore(backend: sqlite)
             ingress = SQLiteIngressStore(backend: sqlite)
             outbox = SQLiteOutboxStore(backend: sqlite)
+            sessions = SQLiteWeighSessionStore(backend: sqlite)
         case .postgres(let postgres):
             telemetry = PostgresTelemetryStore(backend: postgres)
             ingress = PostgresIngressStore(backend: postgres)
             outbox = PostgresOutboxStore(backend: postgres)
+            sessions = PostgresWeighSessionStore(backend: postgres)
         }
     }
 

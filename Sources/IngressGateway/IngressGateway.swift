@@ -25,6 +25,8 @@ public final class IngressGateway: Service, Sendable {
     let configuration: IngressGatewayConfiguration
     let mqtt: MQTTClient
     let telemetry: any TelemetrySink
+    /// Where `weighvision.*` session events go; `nil`: stored as generic device events (no session service).
+    let sessions: (any SessionSink)?
     let store: any IngressStore
     let metrics: IngestMetrics
     let logger: Logger
@@ -36,6 +38,7 @@ public final class IngressGateway: Service, Sendable {
         configuration: IngressGatewayConfiguration,
         mqtt: MQTTClient,
         telemetry: any TelemetrySink,
+        sessions: (any SessionSink)? = nil,
         store: any IngressStore,
         metrics: IngestMetrics,
         logger: Logger
@@ -43,6 +46,7 @@ public final class IngressGateway: Service, Sendable {
         self.configuration = configuration
         self.mqtt = mqtt
         self.telemetry = telemetry
+        self.sessions = sessions
         self.store = store
         self.metrics = metrics
         self.logger = logger
@@ -254,14 +258,29 @@ public final class IngressGateway: Service, Sendable {
         try await commitIsolatingPoison(poisoned)
     }
 
-    /// One attempt: telemetry to its owner, device events and rejects to the gateway's tables; metrics on success.
+    /// One attempt: telemetry and session events to their owners, other device events and rejects to the
+    /// gateway's tables; metrics on success.
     private func commit(_ batch: ClassifiedBatch) async throws {
         var duplicates = batch.duplicates
         if !batch.telemetry.isEmpty {
             duplicates += try await telemetry.submit(batch.telemetry).duplicates
         }
         if !batch.events.isEmpty {
-            duplicates += try await store.storeEvents(batch.events).duplicates
+            var others: [DeviceEvent] = []
+            var sessionEvents: [SessionSubmission] = []
+            for (event, source) in zip(batch.events, batch.eventSources) {
+                if sessions != nil, SessionEvent.eventTypes.contains(event.header.eventType) {
+                    sessionEvents.append(SessionSubmission(event: event, source: source))
+                } else {
+                    others.append(event)
+                }
+            }
+            if let sessions, !sessionEvents.isEmpty {
+                duplicates += try await sessions.submit(sessionEvents).duplicates
+            }
+            if !others.isEmpty {
+                duplicates += try await store.storeEvents(others).duplicates
+            }
         }
         var recorded: [Bool] = []
         if !batch.rejects.isEmpty {

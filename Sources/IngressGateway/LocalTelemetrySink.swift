@@ -1,3 +1,4 @@
+import FarmIQCore
 import TelemetryTimeseries
 import FarmIQStorage
 

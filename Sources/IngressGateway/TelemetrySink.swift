@@ -1,3 +1,4 @@
+import FarmIQCore
 import FarmIQStorage
 
 /// Where the gateway hands valid telemetry: edge-telemetry-timeseries, in process or over HTTP.

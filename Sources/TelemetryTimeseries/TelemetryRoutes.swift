@@ -8,7 +8,7 @@ import NIOCore
 /// - `GET /api/v1/telemetry/readings?tenant_id=&device_id=&metric=&from=&to=&limit=`
 /// - `GET /api/v1/telemetry/aggregates?tenant_id=&bucket=1m|1h&device_id=&metric=&from=&to=&limit=`
 /// - `GET /api/v1/telemetry/latest?tenant_id=&device_id=&metric=`
-/// - `POST /internal/v1/telemetry/batches` (cluster mode: the gateway's batches, see ``TelemetryBatchRequest``)
+/// - `POST /internal/v1/telemetry/batches` (cluster mode: the gateway's batches, see ``GatewayBatch``)
 ///
 /// Every query is scoped to one `tenant_id`, required and validated; times are RFC 3339.
 public struct TelemetryRoutes: Sendable {
@@ -50,16 +50,16 @@ public struct TelemetryRoutes: Sendable {
             return TelemetryJSON.response(TelemetryJSON.latest(rows))
         }
         guard acceptsGatewayBatches else { return }
-        router.post(RouterPath(TelemetryBatchRequest.path)) { request, _ in
-            let body = try await request.body.collect(upTo: TelemetryBatchRequest.maxBodyBytes)
+        router.post(RouterPath(GatewayBatch.path)) { request, _ in
+            let body = try await request.body.collect(upTo: GatewayBatch.maxBodyBytes)
             let messages: [TelemetryMessage]
             do throws(EdgeError) {
-                messages = try TelemetryBatchRequest.decode(Array(body.readableBytesView), validator: validator)
+                messages = try GatewayBatch.decode(Array(body.readableBytesView), validator: validator)
             } catch {
                 throw HTTPError(.badRequest, message: error.message)
             }
             let counts = try await service.ingest(messages)
-            return TelemetryJSON.response(TelemetryBatchRequest.encodeCounts(counts))
+            return TelemetryJSON.response(GatewayBatch.encodeCounts(counts))
         }
     }
 }

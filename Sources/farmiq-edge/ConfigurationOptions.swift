@@ -112,8 +112,12 @@ struct ConfigurationOptions: SettingsFlags {
     @Option(name: .customLong(ConfigurationKey.cloudURL.flagName), help: .init(.cloudURL)) var cloudURL: String?
     @Option(name: .customLong(ConfigurationKey.cloudToken.flagName + "-file"), help: .init(secretFile: .cloudToken)) var cloudTokenFile: String?
     @Option(name: .customLong(ConfigurationKey.syncMaxBatchBytes.flagName), help: .init(.syncMaxBatchBytes)) var syncMaxBatchBytes: String?
+    @Option(name: .customLong(ConfigurationKey.apiToken.flagName + "-file"), help: .init(secretFile: .apiToken)) var apiTokenFile: String?
     @Option(name: .customLong(ConfigurationKey.edgeID.flagName), help: .init(.edgeID)) var edgeID: String?
     @Option(name: .customLong(ConfigurationKey.telemetryURL.flagName), help: .init(.telemetryURL)) var telemetryURL: String?
+    @Option(name: .customLong(ConfigurationKey.sessionURL.flagName), help: .init(.sessionURL)) var sessionURL: String?
+    @Option(name: .customLong(ConfigurationKey.sessionGraceSeconds.flagName), help: .init(.sessionGraceSeconds)) var sessionGraceSeconds: String?
+    @Option(name: .customLong(ConfigurationKey.sessionTimeoutSeconds.flagName), help: .init(.sessionTimeoutSeconds)) var sessionTimeoutSeconds: String?
     @Option(name: .customLong(ConfigurationKey.telemetryRetentionDays.flagName), help: .init(.telemetryRetentionDays)) var telemetryRetentionDays: String?
     @Option(name: .customLong(ConfigurationKey.eventMaxAgeDays.flagName), help: .init(.eventMaxAgeDays)) var eventMaxAgeDays: String?
     @Option(name: .customLong(ConfigurationKey.ingestBatchSize.flagName), help: .init(.ingestBatchSize)) var ingestBatchSize: String?
@@ -129,7 +133,8 @@ struct ConfigurationOptions: SettingsFlags {
                 (.mqttCAFile, mqttCAFile), (.mqttClientID, mqttClientID), (.mqttShareGroup, mqttShareGroup),
                 (.mqttSessionExpirySeconds, mqttSessionExpirySeconds), (.ingestTenant, ingestTenant), (.mqttReceiveMaximum, mqttReceiveMaximum),
                 (.mediaRoot, mediaRoot), (.cloudURL, cloudURL), (.cloudToken, try readSecret(cloudTokenFile, for: .cloudToken)),
-                (.syncMaxBatchBytes, syncMaxBatchBytes), (.edgeID, edgeID), (.telemetryURL, telemetryURL), (.telemetryRetentionDays, telemetryRetentionDays),
+                (.syncMaxBatchBytes, syncMaxBatchBytes), (.apiToken, try readSecret(apiTokenFile, for: .apiToken)), (.edgeID, edgeID), (.telemetryURL, telemetryURL), (.sessionURL, sessionURL),
+                (.sessionGraceSeconds, sessionGraceSeconds), (.sessionTimeoutSeconds, sessionTimeoutSeconds), (.telemetryRetentionDays, telemetryRetentionDays),
                 (.eventMaxAgeDays, eventMaxAgeDays), (.ingestBatchSize, ingestBatchSize), (.dbSoftWatermark, dbSoftWatermark),
             ]
             var result = status.overrides

@@ -236,3 +236,41 @@ struct EdgeErrorTests {
         #expect(long.count < 600)
     }
 }
+
+@Suite("Operator token setting (contracts.md §6)")
+struct OperatorTokenSettingTests {
+    @Test("loopback addresses")
+    func loopback() {
+        for host in ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"] { #expect(EdgeConfiguration.isLoopback(host), "\(host)") }
+        for host in ["0.0.0.0", "10.0.0.5", "::", "127.0.0.256", "127.0.0", "127.0.0.1.5", "example.com", ""] {
+            #expect(!EdgeConfiguration.isLoopback(host), "\(host)")
+        }
+    }
+
+    @Test("off loopback without FARMIQ_API_TOKEN: one line naming the setting; with it, or on loopback, fine")
+    func offLoopbackNeedsTheToken() throws {
+        let open = try EdgeConfiguration(environment: ["FARMIQ_HTTP_HOST": "0.0.0.0"])
+        do {
+            try open.requireOperatorTokenOffLoopback()
+            Issue.record("a listener on 0.0.0.0 without a token must be refused")
+        } catch {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.hasPrefix("FARMIQ_API_TOKEN is required when FARMIQ_HTTP_HOST (0.0.0.0)"))
+        }
+        try EdgeConfiguration(environment: ["FARMIQ_HTTP_HOST": "0.0.0.0", "FARMIQ_API_TOKEN": "0123456789abcdef0123"]).requireOperatorTokenOffLoopback()
+        try EdgeConfiguration(environment: [:]).requireOperatorTokenOffLoopback()
+    }
+
+    @Test("a short or spaced token is refused at start", arguments: ["short", "with a space in it, long enough", "tab\there-0123456789"])
+    func weakTokens(token: String) {
+        #expect(configurationError(["FARMIQ_API_TOKEN": token])?.message.hasPrefix("FARMIQ_API_TOKEN must be") == true)
+    }
+
+    @Test("constant-time comparison")
+    func constantTime() {
+        #expect(ConstantTime.equal("abc", "abc"))
+        #expect(!ConstantTime.equal("abc", "abd"))
+        #expect(!ConstantTime.equal("abc", "abcd"))
+        #expect(ConstantTime.equal("", ""))
+    }
+}

@@ -21,7 +21,7 @@ struct CommandLineTests {
         return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    static let secrets: Set<ConfigurationKey> = [.mqttPassword, .cloudToken]
+    static let secrets: Set<ConfigurationKey> = [.mqttPassword, .cloudToken, .apiToken]
 
     @Test("every configuration key has its flag with meaning, default and variable, and a README line")
     func everyKeyHasItsFlagAndREADMELine() throws {

@@ -64,15 +64,15 @@ struct GatewayLogicTests {
 
     @Test("the internal telemetry batch format round-trips and re-validates")
     func batchRequestRoundTrip() throws {
-        let items = (0..<3).map { _ in TelemetryBatchRequest.Item(topic: "farmiq/v1/t/f/b/d/telemetry", receivedAt: now, envelope: envelope()) }
-        let body = TelemetryBatchRequest.encode(items)
-        let messages = try TelemetryBatchRequest.decode(body, validator: EnvelopeValidator())
+        let items = (0..<3).map { _ in GatewayBatch.Item(topic: "farmiq/v1/t/f/b/d/telemetry", receivedAt: now, envelope: envelope()) }
+        let body = GatewayBatch.encode(items)
+        let messages = try GatewayBatch.decode(body, validator: EnvelopeValidator())
         #expect(messages.count == 3)
         #expect(messages.allSatisfy { $0.receivedAt == now && $0.address.tenantID == "t" && $0.readings.count == 1 })
-        let tampered = TelemetryBatchRequest.encode([.init(topic: "farmiq/v1/t/f/b/d/telemetry", receivedAt: now, envelope: Array("{\"x\":1}".utf8))])
-        #expect(throws: EdgeError.self) { try TelemetryBatchRequest.decode(tampered, validator: EnvelopeValidator()) }
-        #expect(throws: EdgeError.self) { try TelemetryBatchRequest.decode(Array("[".utf8), validator: EnvelopeValidator()) }
-        let counts = try TelemetryBatchRequest.decodeCounts(Array(TelemetryBatchRequest.encodeCounts(IngestCounts(inserted: 5, duplicates: 2)).utf8))
+        let tampered = GatewayBatch.encode([.init(topic: "farmiq/v1/t/f/b/d/telemetry", receivedAt: now, envelope: Array("{\"x\":1}".utf8))])
+        #expect(throws: EdgeError.self) { try GatewayBatch.decode(tampered, validator: EnvelopeValidator()) }
+        #expect(throws: EdgeError.self) { try GatewayBatch.decode(Array("[".utf8), validator: EnvelopeValidator()) }
+        let counts = try GatewayBatch.decodeCounts(Array(GatewayBatch.encodeCounts(IngestCounts(inserted: 5, duplicates: 2)).utf8))
         #expect(counts == IngestCounts(inserted: 5, duplicates: 2))
     }
 }

@@ -184,7 +184,7 @@ struct CloudSimRoutes: Sendable {
             return CloudSimRoutes.unauthorized("Authorization: Bearer {token} is required")
         }
         let token = authorization.dropFirst("Bearer ".count)
-        let valid = configuration.token.map { CloudSimRoutes.constantTimeEqual(token, $0) } ?? !token.isEmpty
+        let valid = configuration.token.map { ConstantTime.equal(token, $0) } ?? !token.isEmpty
         guard valid else {
             controller.count(\.unauthorized)
             return CloudSimRoutes.unauthorized("the bearer token is not valid")
@@ -312,14 +312,6 @@ struct CloudSimRoutes: Sendable {
         String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 
-    static func constantTimeEqual(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
-    }
 
     /// A `200` whose head and first half of the body go out, then the connection is reset (TCP RST).
     static func resetMidResponse(_ bytes: [UInt8], headers: HTTPFields, channel: any Channel) -> Response {

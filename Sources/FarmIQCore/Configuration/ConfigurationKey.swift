@@ -33,9 +33,13 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let cloudURL = ConfigurationKey("FARMIQ_CLOUD_URL", default: nil, help: "cloud base URL; unset: sync paused and the outbox only grows")
     public static let cloudToken = ConfigurationKey("FARMIQ_CLOUD_TOKEN", default: nil, help: "the edge's bearer token for the cloud")
     public static let syncMaxBatchBytes = ConfigurationKey("FARMIQ_SYNC_MAX_BATCH_BYTES", default: "1048576", help: "most bytes of one sync request body as sent (4096-67108864); keeps batches under a proxy's body limit")
+    public static let apiToken = ConfigurationKey("FARMIQ_API_TOKEN", default: nil, help: "operator bearer token for every endpoint but /health/*, /metrics and the device endpoints; required when the HTTP listener is not on loopback")
     public static let edgeID = ConfigurationKey("FARMIQ_EDGE_ID", default: nil, help: "names this edge to the cloud; default: the host name")
     public static let logLevel = ConfigurationKey("FARMIQ_LOG_LEVEL", default: "info", help: "trace, debug, info, notice, warning, error, critical")
     public static let telemetryURL = ConfigurationKey("FARMIQ_TELEMETRY_URL", default: "http://127.0.0.1:8081", help: "cluster mode: where the gateway sends telemetry batches")
+    public static let sessionURL = ConfigurationKey("FARMIQ_SESSION_URL", default: "http://127.0.0.1:8082", help: "cluster mode: where the gateway sends weigh-session events (serve weighvision-session)")
+    public static let sessionGraceSeconds = ConfigurationKey("FARMIQ_SESSION_GRACE_SECONDS", default: "30", help: "a weigh session is finalized this long after its last event once ended was received (1-86400)")
+    public static let sessionTimeoutSeconds = ConfigurationKey("FARMIQ_SESSION_TIMEOUT_SECONDS", default: "1800", help: "a weigh session without ended is finalized as timed_out this long after its last event (1-604800)")
     public static let telemetryRetentionDays = ConfigurationKey("FARMIQ_TELEMETRY_RETENTION_DAYS", default: "30", help: "days raw readings are kept once synced")
     public static let eventMaxAgeDays = ConfigurationKey("FARMIQ_EVENT_MAX_AGE_DAYS", default: "30", help: "messages whose occurred_at is older than this are rejected too_old; each event id is remembered this long plus 1 h 5 min after its receipt")
     public static let ingestBatchSize = ConfigurationKey("FARMIQ_INGEST_BATCH_SIZE", default: "500", help: "messages per gateway commit")
@@ -47,7 +51,7 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
 
     public static let allCases: [ConfigurationKey] = [
         .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .mqttSessionExpirySeconds, .ingestTenant,
-        .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .syncMaxBatchBytes, .edgeID, .logLevel,
-        .telemetryURL, .telemetryRetentionDays, .eventMaxAgeDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbSoftWatermark, .dbVolumePath,
+        .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .syncMaxBatchBytes, .apiToken, .edgeID, .logLevel,
+        .telemetryURL, .sessionURL, .sessionGraceSeconds, .sessionTimeoutSeconds, .telemetryRetentionDays, .eventMaxAgeDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbSoftWatermark, .dbVolumePath,
     ]
 }

@@ -25,6 +25,13 @@ public struct EdgeConfiguration: Sendable {
     public var mediaRoot: String
     public var cloudURL: String?
     public var cloudToken: String?
+    /// The operator bearer token (`FARMIQ_API_TOKEN`, `contracts.md` §6); `nil`: operator endpoints are open,
+    /// allowed only on a loopback listener (``requireOperatorTokenOffLoopback()``).
+    public var apiToken: String?
+    /// Cluster mode: the weighvision-session service's base URL (`FARMIQ_SESSION_URL`).
+    public var sessionURL: String
+    /// When weigh sessions close (`FARMIQ_SESSION_GRACE_SECONDS`, `FARMIQ_SESSION_TIMEOUT_SECONDS`, §3a).
+    public var sessionPolicy: SessionPolicy
     /// Most bytes of one sync request body as sent (`FARMIQ_SYNC_MAX_BATCH_BYTES`).
     public var syncMaxBatchBytes: Int
     public var edgeID: String
@@ -93,6 +100,10 @@ public struct EdgeConfiguration: Sendable {
         }
         cloudToken = value(.cloudToken)
         syncMaxBatchBytes = try integer(.syncMaxBatchBytes, 4096...67_108_864)
+        apiToken = value(.apiToken)
+        if let token = apiToken, token.utf8.count < 16 || token.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f }) {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_API_TOKEN must be at least 16 printable ASCII characters without spaces")
+        }
         guard let level = Logger.Level(rawValue: (value(.logLevel) ?? "info").lowercased()) else {
             throw EdgeError(.invalidConfiguration, "FARMIQ_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -102,6 +113,13 @@ public struct EdgeConfiguration: Sendable {
             throw EdgeError(.invalidConfiguration, "FARMIQ_TELEMETRY_URL must start with http:// or https://")
         }
         telemetryURL = telemetry
+        let sessions = value(.sessionURL) ?? ""
+        guard sessions.hasPrefix("http://") || sessions.hasPrefix("https://") else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_SESSION_URL must start with http:// or https://")
+        }
+        sessionURL = sessions
+        sessionPolicy = SessionPolicy(
+            grace: .seconds(try integer(.sessionGraceSeconds, 1...86_400)), timeout: .seconds(try integer(.sessionTimeoutSeconds, 1...604_800)))
         telemetryRetentionDays = try integer(.telemetryRetentionDays, 1...3650)
         eventMaxAgeDays = try integer(.eventMaxAgeDays, 1...3650)
         ingestBatchSize = try integer(.ingestBatchSize, 1...5000)
@@ -138,5 +156,20 @@ public struct EdgeConfiguration: Sendable {
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let cleaned = String(name.prefix(64).map { Identifier.isValidName(String($0)) ? $0 : "-" })
         return cleaned.isEmpty ? "edge" : cleaned
+    }
+
+    /// `contracts.md` §6: a listener off loopback needs the operator token. Checked by the processes that
+    /// listen (`all-in-one`, `serve`), not by tools. Throws one line naming the setting.
+    public func requireOperatorTokenOffLoopback() throws(EdgeError) {
+        guard apiToken == nil, !Self.isLoopback(httpHost) else { return }
+        throw EdgeError(.invalidConfiguration,
+                        "FARMIQ_API_TOKEN is required when FARMIQ_HTTP_HOST (\(httpHost)) is not a loopback address; set it, or listen on 127.0.0.1")
+    }
+
+    /// `localhost`, `::1` and `127.0.0.0/8`.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }

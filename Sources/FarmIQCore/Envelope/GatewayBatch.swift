@@ -1,11 +1,10 @@
-import FarmIQCore
-import FarmIQStorage
-
-/// The internal wire format between the gateway and this service in cluster mode:
-/// `POST /internal/v1/telemetry/batches` with `{"messages":[{"topic","received_at_ms","envelope"}]}`,
-/// where `envelope` is the device's JSON as received. The answer is `{"inserted":n,"duplicates":m}`.
-public enum TelemetryBatchRequest {
+/// The internal wire format between the gateway and the owners of the data in cluster mode:
+/// `POST /internal/v1/telemetry/batches` (edge-telemetry-timeseries) and `POST /internal/v1/weighvision/batches`
+/// (edge-weighvision-session) with `{"messages":[{"topic","received_at_ms","envelope"}]}`, where `envelope` is the
+/// device's JSON as received. The answer is `{"inserted":n,"duplicates":m}`.
+public enum GatewayBatch {
     public static let path = "/internal/v1/telemetry/batches"
+    public static let sessionPath = "/internal/v1/weighvision/batches"
     /// Upper bound of a request body: 5000 messages of 64 KiB would be far more; the gateway sends ~500 small ones.
     public static let maxBodyBytes = 64 * 1024 * 1024
 
@@ -39,9 +38,31 @@ public enum TelemetryBatchRequest {
         return body
     }
 
+    /// Parses and re-validates a batch of telemetry messages.
+    public static func decode(_ body: [UInt8], validator: EnvelopeValidator) throws(EdgeError) -> [TelemetryMessage] {
+        var telemetry: [TelemetryMessage] = []
+        for (index, message) in try decodeMessages(body, validator: validator).enumerated() {
+            guard case .telemetry(let item) = message else { throw EdgeError(.invalidRequest, "message \(index) is not a telemetry message") }
+            telemetry.append(item)
+        }
+        return telemetry
+    }
+
+    /// Parses and re-validates a batch of device events whose types are all in `eventTypes`.
+    public static func decodeEvents(_ body: [UInt8], validator: EnvelopeValidator, eventTypes: Set<String>) throws(EdgeError) -> [DeviceEvent] {
+        var events: [DeviceEvent] = []
+        for (index, message) in try decodeMessages(body, validator: validator).enumerated() {
+            guard case .event(let event) = message, eventTypes.contains(event.header.eventType) else {
+                throw EdgeError(.invalidRequest, "message \(index) is not one of \(eventTypes.sorted().joined(separator: ", "))")
+            }
+            events.append(event)
+        }
+        return events
+    }
+
     /// Parses and re-validates a batch. Any invalid message fails the whole request: the gateway
     /// only sends messages it validated, so this is a caller bug, not device input to record.
-    public static func decode(_ body: [UInt8], validator: EnvelopeValidator) throws(EdgeError) -> [TelemetryMessage] {
+    public static func decodeMessages(_ body: [UInt8], validator: EnvelopeValidator) throws(EdgeError) -> [IngestMessage] {
         let document: JSONValue
         do {
             document = try JSONParser.parse(body, maxDepth: JSONParser.defaultMaxDepth + 2)
@@ -51,7 +72,7 @@ public enum TelemetryBatchRequest {
         guard case .array(let items)? = document["messages"] else {
             throw EdgeError(.invalidRequest, "body must be {\"messages\": [...]}")
         }
-        var messages: [TelemetryMessage] = []
+        var messages: [IngestMessage] = []
         messages.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             guard case .string(let topicText)? = item["topic"], case .number(let received)? = item["received_at_ms"],
@@ -65,12 +86,8 @@ public enum TelemetryBatchRequest {
             }
             do throws(IngestRejection) {
                 let topic = try IngestTopic.parse(topicText)
-                let message = try validator.validateDocument(
-                    topic: topic, document: envelope, receivedAt: Timestamp(millisecondsSinceEpoch: Int64(receivedMS)))
-                guard case .telemetry(let telemetry) = message else {
-                    throw IngestRejection(.invalidEventType, "not a telemetry message")
-                }
-                messages.append(telemetry)
+                messages.append(try validator.validateDocument(
+                    topic: topic, document: envelope, receivedAt: Timestamp(millisecondsSinceEpoch: Int64(receivedMS))))
             } catch {
                 throw EdgeError(.invalidRequest, "message \(index) is invalid: \(error.description)")
             }
@@ -87,7 +104,7 @@ public enum TelemetryBatchRequest {
             case .number(let inserted)? = document["inserted"], let i = inserted.integerValue,
             case .number(let duplicates)? = document["duplicates"], let d = duplicates.integerValue
         else {
-            throw EdgeError(.upstreamUnavailable, "telemetry service answered an unreadable body")
+            throw EdgeError(.upstreamUnavailable, "the service answered an unreadable body")
         }
         return IngestCounts(inserted: i, duplicates: d)
     }

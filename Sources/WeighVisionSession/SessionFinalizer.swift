@@ -1,0 +1,59 @@
+import FarmIQCore
+import FarmIQStorage
+import Logging
+import ServiceLifecycle
+
+/// The durable finalization pass of edge-weighvision-session (`contracts.md` §3a): every `interval` it finalizes
+/// the sessions that are due, each in its own transaction with its `weighvision.session.finalized` outbox row.
+/// Nothing is kept in memory: after `kill -9`, a session that was due is found due again and finalized once per
+/// revision (the store refuses a finalization of a session that changed or was finalized meanwhile).
+public struct SessionFinalizer: Service {
+    let store: any WeighSessionStore
+    let metrics: SessionMetrics
+    let logger: Logger
+    let interval: Duration
+    let batchSize: Int
+
+    public init(store: any WeighSessionStore, metrics: SessionMetrics, logger: Logger, interval: Duration = .seconds(1), batchSize: Int = 200) {
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+        self.interval = interval
+        self.batchSize = batchSize
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var backoff = RetryBackoff(base: .milliseconds(500), cap: .seconds(30))
+            while !Task.isCancelled {
+                do {
+                    let finalized = try await pass(now: .now())
+                    backoff.reset()
+                    if finalized == batchSize { continue }  // more are due: go on at once
+                    try? await Task.sleep(for: interval)
+                } catch {
+                    let wait = backoff.next()
+                    logger.warning("session finalization failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                    try? await Task.sleep(for: wait)
+                }
+            }
+        }
+    }
+
+    /// Finalizes what is due at `now`; returns how many were finalized.
+    @discardableResult
+    public func pass(now: Timestamp) async throws -> Int {
+        var finalized = 0
+        for session in try await store.dueSessions(now: now, limit: batchSize) {
+            guard let result = try await store.finalize(session, images: .none, eventID: EventID.v7(), at: now) else { continue }
+            finalized += 1
+            metrics.finalized(status: result.status.rawValue)
+            logger.info("weigh session finalized", metadata: [
+                "tenant.id": "\(session.tenantID)", "session.id": "\(session.sessionID)", "session.revision": "\(result.revision)",
+                "session.status": "\(result.status.rawValue)", "session.weight_kg": "\(result.scale.weightKg.map { "\($0)" } ?? "-")",
+                "session.anomalies": "\(result.anomalies.joined(separator: ","))",
+            ])
+        }
+        return finalized
+    }
+}
