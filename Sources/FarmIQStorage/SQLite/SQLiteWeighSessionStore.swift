@@ -20,6 +20,7 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
                     INSERT INTO weight_readings (tenant_id, event_id, session_id, seq, weight_kg, stable, occurred_at, received_at, outbox_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+                defer { reading.reset() }
                 var sessions: [String: WeighSession] = [:]
                 var inserted = 0
                 for index in unique {
@@ -64,6 +65,7 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
         try await backend.read { connection in
             let statement = try connection.statement(
                 "SELECT \(WeighSessionRow.columns) FROM weight_sessions WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?")
+            defer { statement.reset() }
             statement.bind(1, now.millisecondsSinceEpoch)
             statement.bind(2, limit)
             var sessions: [WeighSession] = []
@@ -87,6 +89,7 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
                         result = ?, finalized_at = ?
                     WHERE tenant_id = ? AND session_id = ?
                     """)
+                defer { update.reset() }
                 update.bind(1, result.revision)
                 update.bind(2, result.status.rawValue)
                 if let weight = result.scale.weightKg { update.bind(3, weight) } else { update.bindNull(3) }
@@ -112,11 +115,13 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
 
     func sessions(_ query: SessionQuery) async throws -> [StoredSession] {
         try await backend.read { connection in
-            let filter = WeighSessionRow.pageFilter(query) { _ in "?" }
+            // Numbered placeholders: the cursor's time appears twice in the clause.
+            let filter = WeighSessionRow.pageFilter(query) { "?\($0)" }
             let statement = try connection.statement("""
                 SELECT \(WeighSessionRow.columns) FROM weight_sessions WHERE \(filter.clause)
-                ORDER BY first_occurred_at DESC, session_id DESC LIMIT ?
+                ORDER BY first_occurred_at DESC, session_id DESC LIMIT ?\(filter.arguments.count + 1)
                 """)
+            defer { statement.reset() }
             for (offset, argument) in filter.arguments.enumerated() {
                 switch argument {
                 case .text(let text), .session(let text): statement.bind(Int32(offset + 1), text)
@@ -133,9 +138,11 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
     func sessionCounts(now: Timestamp) async throws -> SessionCounts {
         try await backend.read { connection in
             let statement = try connection.statement("SELECT status, count(*) FROM weight_sessions GROUP BY status")
+            defer { statement.reset() }
             var counts: [String: Int] = [:]
             while try statement.step() { counts[statement.string(0)] = statement.int(1) }
             let due = try connection.statement("SELECT count(*) FROM weight_sessions WHERE due_at IS NOT NULL AND due_at <= ?")
+            defer { due.reset() }
             due.bind(1, now.millisecondsSinceEpoch)
             _ = try due.step()
             return SessionCounts(byStatus: counts, due: due.int(0))
@@ -146,6 +153,7 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
 
     static func load(_ connection: SQLiteConnection, tenantID: String, sessionID: String) throws -> StoredSession? {
         let statement = try connection.statement("SELECT \(WeighSessionRow.columns) FROM weight_sessions WHERE tenant_id = ? AND session_id = ?")
+        defer { statement.reset() }
         statement.bind(1, tenantID)
         statement.bind(2, sessionID)
         guard try statement.step() else { return nil }
@@ -171,6 +179,7 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
             SELECT event_id, seq, weight_kg, stable, occurred_at, received_at FROM weight_readings
             WHERE tenant_id = ? AND session_id = ? ORDER BY seq, occurred_at, event_id
             """)
+        defer { statement.reset() }
         statement.bind(1, tenantID)
         statement.bind(2, sessionID)
         var readings: [WeighReading] = []
@@ -195,6 +204,7 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
                 last_received_at = excluded.last_received_at, status = excluded.status, late_events = excluded.late_events,
                 due_at = excluded.due_at
             """)
+        defer { statement.reset() }
         statement.bind(1, session.tenantID)
         statement.bind(2, session.sessionID)
         statement.bind(3, session.address.farmID)
