@@ -1,0 +1,111 @@
+import FarmIQApp
+import FarmIQCore
+@testable import FarmIQStorage
+import Foundation
+import Testing
+
+/// Weigh sessions end to end (`contracts.md` §3a): devices → MQTT → gateway → session owner → finalization →
+/// outbox, and the session API; a `kill -9` while sessions are due.
+@Suite("Weigh sessions end to end", .serialized)
+struct WeighSessionEndToEndTests {
+    static func messages(session: String, tenant: String, readings: [Double], ended: Bool = true, station: String = "st-1") -> [(topic: String, payload: String)] {
+        let topic = Envelopes.topic(tenant: tenant, device: "scale-1", kind: "event")
+        let now = Timestamp.now()
+        var list = [(topic, Envelopes.event(
+            type: "weighvision.session.started",
+            payload: #"{"session_id":"\#(session)","station_id":"\#(station)","animal":"broiler","expected_count":3}"#, at: now))]
+        for (seq, weight) in readings.enumerated() {
+            list.append((topic, Envelopes.event(
+                type: "weighvision.weight.reading",
+                payload: #"{"session_id":"\#(session)","seq":\#(seq),"weight_kg":\#(weight),"stable":true}"#,
+                at: now.adding(milliseconds: Int64(seq + 1) * 100))))
+        }
+        if ended {
+            list.append((topic, Envelopes.event(
+                type: "weighvision.session.ended", payload: #"{"session_id":"\#(session)","reason":"completed"}"#,
+                at: now.adding(milliseconds: Int64(readings.count + 1) * 100))))
+        }
+        return list
+    }
+
+    @Test("shuffled and repeated over MQTT, a session is finalized once; a late reading makes revision 2; the API shows both", arguments: DatabaseEngine.allCases)
+    func sessionOverMQTT(engine: DatabaseEngine) async throws {
+        let databaseURL = try await TestEnvironment.freshDatabaseURL(engine)
+        let tenant = TestEnvironment.uniqueName("ws")
+        let edge = try await InProcessEdge.start(databaseURL: databaseURL, settings: ["FARMIQ_SESSION_GRACE_SECONDS": "1"])
+        let publisher = try await TestPublisher()
+        let session = EventID.v7()
+        var messages = Self.messages(session: session, tenant: tenant, readings: [6.90, 6.93, 6.95, 12.0])
+        messages += messages.prefix(2)  // device retries
+        var generator = SystemRandomNumberGenerator()
+        messages.shuffle(using: &generator)
+        #expect(try await publisher.publish(messages, window: 1) == messages.count)
+        let detailURL = edge.baseURL + "/api/v1/weighvision/sessions/\(session)?tenant_id=\(tenant)"
+        try await eventually(timeout: .seconds(30)) {
+            try await HTTP.getJSON(detailURL)["session"]?["revision"] == .number(JSONNumber(1))
+        }
+        let detail = try await HTTP.getJSON(detailURL)
+        #expect(detail["session"]?["status"] == .string("completed"))
+        #expect(detail["session"]?["station_id"] == .string("st-1"))
+        #expect(detail["result"]?["scale"]?["weight_kg"] == .number(JSONNumber(6.93)))  // 12.0 is beyond 3 MAD
+        #expect(detail["result"]?["scale"]?["readings"] == .number(JSONNumber(4)))
+        #expect(detail["result"]?["bird_count"] == .number(JSONNumber(3)))
+        guard case .array(let readings)? = detail["readings"] else { Issue.record("readings missing"); return }
+        #expect(readings.count == 4)
+
+        // A late reading: stored, finalized again after the grace with revision 2.
+        let late = [(Envelopes.topic(tenant: tenant, device: "scale-1", kind: "event"), Envelopes.event(
+            type: "weighvision.weight.reading", payload: #"{"session_id":"\#(session)","seq":9,"weight_kg":6.94,"stable":true}"#))]
+        #expect(try await publisher.publish(late) == 1)
+        try await eventually(timeout: .seconds(30)) {
+            try await HTTP.getJSON(detailURL)["session"]?["revision"] == .number(JSONNumber(2))
+        }
+        #expect(try await HTTP.getJSON(detailURL)["result"]?["anomalies"] == .array([.string("late_events")]))
+        let list = try await HTTP.getJSON(edge.baseURL + "/api/v1/weighvision/sessions?tenant_id=\(tenant)&status=completed")
+        guard case .array(let sessions)? = list["sessions"] else { Issue.record("sessions missing"); return }
+        #expect(sessions.count == 1 && sessions.first?["session_id"] == .string(session))
+        #expect(try await HTTP.get(edge.baseURL + "/api/v1/weighvision/sessions/\(session)?tenant_id=other").status == 404)
+        #expect(try await HTTP.get(edge.baseURL + "/api/v1/weighvision/sessions/../../x?tenant_id=\(tenant)").status != 200)
+        #expect(try await HTTP.get(edge.baseURL + "/api/v1/weighvision/sessions?tenant_id=\(tenant)&cursor=bogus").status == 400)
+        #expect(try await HTTP.metric(edge.baseURL, #"farmiq_sessions_finalized_total{status="completed"}"#) == 2)
+        // Raw events (7 distinct) and two finalizations went to the outbox, each once.
+        #expect(try await HTTP.metric(edge.baseURL, "farmiq_sync_outbox_pending") == 6 + 1 + 2)
+        await publisher.stop()
+        await edge.stop()
+    }
+
+    @Test("kill -9 while sessions are due: after the restart each is finalized exactly once", arguments: DatabaseEngine.allCases)
+    func killWhileDue(engine: DatabaseEngine) async throws {
+        let databaseURL = try await TestEnvironment.freshDatabaseURL(engine)
+        let tenant = TestEnvironment.uniqueName("wk")
+        let port = ChildEdge.freePort()
+        // A long grace: every session is still waiting when the process dies.
+        var edge = try ChildEdge(databaseURL: databaseURL, port: port, settings: [
+            "FARMIQ_SESSION_GRACE_SECONDS": "4", "FARMIQ_MQTT_CLIENT_ID": TestEnvironment.uniqueName("wk-gw"),
+        ])
+        try await HTTP.waitUntilReady(edge.baseURL)
+        let publisher = try await TestPublisher()
+        let sessions = (0..<20).map { _ in EventID.v7() }
+        let messages = sessions.flatMap { Self.messages(session: $0, tenant: tenant, readings: [2.0, 2.1, 2.2]) }
+        #expect(try await publisher.publish(messages) == messages.count)
+        edge.kill9()
+        edge = try edge.restarted()
+        try await HTTP.waitUntilReady(edge.baseURL)
+        try await eventually(timeout: .seconds(60)) {
+            try await HTTP.metric(edge.baseURL, #"farmiq_sessions{status="completed"}"#) == 20
+        }
+        // Let a few more passes run: nothing is finalized twice.
+        try await Task.sleep(for: .seconds(3))
+        #expect(await edge.stop())
+        let database = try EdgeDatabase.open(try DatabaseURL(parsing: databaseURL), logger: TestEnvironment.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            let finalized = try await database.scalarInt(unsafeSQL: "SELECT count(*) FROM sync_outbox WHERE event_type = 'weighvision.session.finalized'")
+            #expect(finalized == 20)
+            let revisions = try await database.scalarInt(unsafeSQL: "SELECT count(*) FROM weight_sessions WHERE revision = 1 AND status = 'completed'")
+            #expect(revisions == 20)
+            group.cancelAll()
+        }
+        await publisher.stop()
+    }
+}
