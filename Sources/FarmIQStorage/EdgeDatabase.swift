@@ -24,6 +24,7 @@ public final class EdgeDatabase: Service {
     public let ingress: any IngressStore
     public let outbox: any OutboxStore
     public let sessions: any WeighSessionStore
+    public let devices: any DeviceRegistry
 
     private init(backend: Backend) {
         self.backend = backend
@@ -33,11 +34,13 @@ public final class EdgeDatabase: Service {
             ingress = SQLiteIngressStore(backend: sqlite)
             outbox = SQLiteOutboxStore(backend: sqlite)
             sessions = SQLiteWeighSessionStore(backend: sqlite)
+            devices = SQLiteDeviceRegistry(backend: sqlite)
         case .postgres(let postgres):
             telemetry = PostgresTelemetryStore(backend: postgres)
             ingress = PostgresIngressStore(backend: postgres)
             outbox = PostgresOutboxStore(backend: postgres)
             sessions = PostgresWeighSessionStore(backend: postgres)
+            devices = PostgresDeviceRegistry(backend: postgres)
         }
     }
 

@@ -101,8 +101,7 @@ struct CloudSimFaultTests {
             }
             #expect(refused)
             #expect(try await sim.controller.stats().isDown)
-            var binds = sim.laterBinds.makeAsyncIterator()
-            let port = await binds.next()
+            let port = await sim.nextBind()
             #expect(port == sim.port)
             #expect(ContinuousClock.now - started >= .milliseconds(3900))
             #expect(try await sim.postEventsAfterRestart([Fixtures.event()]).status == 200)
@@ -117,8 +116,7 @@ struct CloudSimFaultTests {
             let reply = try await sim.send(
                 .POST, "/admin/faults", body: Array(#"{"down_for_ms":800}"#.utf8), token: nil, headers: [("Connection", "close")])
             #expect(reply.status == 200)
-            var binds = sim.laterBinds.makeAsyncIterator()
-            #expect(await binds.next() == sim.port)
+            #expect(await sim.nextBind() == sim.port)
             #expect(try await sim.postEventsAfterRestart([Fixtures.event()]).status == 200)
         }
     }

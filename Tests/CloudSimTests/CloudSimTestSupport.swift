@@ -38,7 +38,10 @@ struct CloudSimHarness: Sendable {
         _ body: @Sendable (CloudSimHarness) async throws -> T
     ) async throws -> T {
         let directory = dataDirectory ?? temporaryDirectory()
-        var configuration = CloudSimConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory, token: token)
+        // A port below the kernel's ephemeral range (32768-60999): tests that take cloud-sim down and up must
+        // bind the same port again, and a port from the ephemeral range can meanwhile become the local port of
+        // some outgoing connection (a pooled database connection lives for minutes), so it never rebinds.
+        var configuration = CloudSimConfiguration(host: "127.0.0.1", port: stablePort(), dataDirectory: directory, token: token)
         configure(&configuration)
         var logger = Logger(label: "cloud-sim-test")
         logger.logLevel = .warning
@@ -63,6 +66,43 @@ struct CloudSimHarness: Sendable {
                 try? await client.shutdown()
                 throw error
             }
+        }
+    }
+
+    /// A free TCP port on loopback in 20000-32767, outside the ephemeral range.
+    static func stablePort() -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000...32_767)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let rc = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if rc == 0 { return port }
+        }
+        return 0
+    }
+
+    /// The port of the next listen after a down period; fails the test after `timeout` rather than hanging the run.
+    func nextBind(timeout: Duration = .seconds(30)) async -> Int? {
+        let binds = laterBinds
+        return await withTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                var iterator = binds.makeAsyncIterator()
+                return await iterator.next()
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
     }
 

@@ -3,7 +3,9 @@
 
   check_manifests.py invariants RENDERED.yaml...   every container of the rendered overlays: probes,
                                                    limits, non-root, read-only root, no secret value,
-                                                   FARMIQ_* settings the product reads and documents
+                                                   FARMIQ_* settings the product reads and documents,
+                                                   scrape port admitted by a policy, in-cluster service
+                                                   URLs naming a Service and one of its ports
   check_manifests.py prometheusrule [--write]      monitoring/prometheusrule.yaml carries exactly the
                                                    groups of deploy/alerts/farmiq-edge.rules.yml
                                                    (--write regenerates it from that file), and every
@@ -30,6 +32,9 @@ SOURCES = ROOT / "Sources"
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
 SECRET_NAME = re.compile(r"(TOKEN|PASSWORD|SECRET|PASSWD)$")
 URL_WITH_PASSWORD = re.compile(r"://[^/@\s]*:[^/@\s]+@")
+# A URL naming an in-cluster Service by its short name (no dot), e.g. http://farmiq-telemetry-timeseries:8080.
+SERVICE_URL = re.compile(r"^https?://([a-z0-9][a-z0-9-]*):([0-9]+)(/|$)")
+SCRAPER_NAMESPACE = {"farmiq.io/metrics-scraper": "true"}
 
 failures = []
 
@@ -82,6 +87,26 @@ def selects(selector, labels):
         if operator == "DoesNotExist" and key in labels:
             return False
     return True
+
+
+def admits_scrape(policies, labels, port):
+    """Whether an Ingress NetworkPolicy selecting these pod labels admits the scraper namespaces on port."""
+    for policy in policies:
+        spec = policy.get("spec") or {}
+        if "Ingress" not in (spec.get("policyTypes") or ["Ingress"]):
+            continue
+        if not selects(spec.get("podSelector") or {}, labels):
+            continue
+        for rule in spec.get("ingress") or []:
+            sources = rule.get("from") or []
+            from_scraper = any(
+                (source.get("namespaceSelector") or {}).get("matchLabels") == SCRAPER_NAMESPACE
+                and "podSelector" not in source
+                for source in sources)
+            ports = rule.get("ports")
+            if from_scraper and (not ports or any(str(p.get("port")) == str(port) for p in ports)):
+                return True
+    return False
 
 
 def contract_settings():
@@ -146,6 +171,8 @@ def invariants(paths):
                     objects.append(document)
     config_maps = {(o["_file"], o["metadata"]["name"]): o for o in objects if o["kind"] == "ConfigMap"}
     pdbs = [o for o in objects if o["kind"] == "PodDisruptionBudget"]
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    services = {(o["_file"], o["metadata"]["name"]): o for o in objects if o["kind"] == "Service"}
     product_reads = read_by_product()
     contract = contract_settings()
     readme = README.read_text() if README.exists() else ""
@@ -181,6 +208,10 @@ def invariants(paths):
             annotations = pod_annotations(obj)
             if annotations.get("prometheus.io/scrape") != "true" or not annotations.get("prometheus.io/port"):
                 fail(f"{where}: no prometheus.io/scrape and prometheus.io/port annotations")
+            elif not admits_scrape([p for p in policies if p["_file"] == file], pod_labels(obj),
+                                   annotations["prometheus.io/port"]):
+                fail(f"{where}: no NetworkPolicy admits scrapes (namespaces labelled farmiq.io/metrics-scraper=true) "
+                     f"on its prometheus.io/port {annotations['prometheus.io/port']}")
         replicas = (obj.get("spec") or {}).get("replicas", 1)
         if kind in ("Deployment", "StatefulSet") and replicas >= 2:
             labels = pod_labels(obj)
@@ -199,6 +230,14 @@ def invariants(paths):
                         fail(f"{cname}: {env_name} has a literal value; use valueFrom.secretKeyRef")
                     elif URL_WITH_PASSWORD.search(value):
                         fail(f"{cname}: {env_name} holds a URL with a password; use valueFrom.secretKeyRef")
+                    service_url = SERVICE_URL.match(value)
+                    if service_url:
+                        host, port = service_url.group(1), int(service_url.group(2))
+                        service = services.get((file, host))
+                        if service is None:
+                            fail(f"{cname}: {env_name}={value} names no Service of the manifests")
+                        elif port not in [p.get("port") for p in (service.get("spec") or {}).get("ports") or []]:
+                            fail(f"{cname}: {env_name}={value}: Service {host} has no port {port}")
                 reference = (env.get("valueFrom") or {}).get("secretKeyRef")
                 if reference:
                     secrets.add((reference["name"], reference["key"]))

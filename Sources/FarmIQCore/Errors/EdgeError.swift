@@ -19,6 +19,8 @@ public struct EdgeError: Error, Sendable, CustomStringConvertible {
         /// message that causes it and records it as a reject.
         public static let dataRejected = Code("data_rejected")
         public static let upstreamUnavailable = Code("upstream_unavailable")
+        /// The thing to create exists already (a registered device, an idempotency key reused with other content).
+        public static let conflict = Code("conflict")
         public static let internalError = Code("internal_error")
 
         /// The HTTP status a client sees for this code.
@@ -26,6 +28,7 @@ public struct EdgeError: Error, Sendable, CustomStringConvertible {
             switch self {
             case .invalidRequest: 400
             case .notFound: 404
+            case .conflict: 409
             case .dataRejected: 422
             case .diskFull: 507
             case .databaseUnavailable, .upstreamUnavailable: 503

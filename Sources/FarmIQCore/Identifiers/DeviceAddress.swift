@@ -1,5 +1,5 @@
 /// Where a message comes from: the four ids of its MQTT topic, already validated.
-public struct DeviceAddress: Sendable, Hashable {
+public struct DeviceAddress: Sendable, Hashable, CustomStringConvertible {
     public let tenantID: String
     public let farmID: String
     public let barnID: String
@@ -14,6 +14,16 @@ public struct DeviceAddress: Sendable, Hashable {
         self.farmID = farmID
         self.barnID = barnID
         self.deviceID = deviceID
+    }
+
+    /// `{tenant}/{farm}/{barn}/{device}`: how operators name a device (`farmiq-edge devices add …`).
+    public var description: String { "\(tenantID)/\(farmID)/\(barnID)/\(deviceID)" }
+
+    /// Parses ``description``; `nil` unless it is four valid ids joined by `/`.
+    public init?(path: String) {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4 else { return nil }
+        self.init(tenantID: parts[0], farmID: parts[1], barnID: parts[2], deviceID: parts[3])
     }
 
     /// The topic prefix a device of this address publishes under.
