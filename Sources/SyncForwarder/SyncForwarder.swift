@@ -103,11 +103,13 @@ public final class SyncForwarder: Service, Sendable {
         }
     }
 
-    /// Renews the lease every `leaseRenewInterval`; marks it lost when another owner took it.
+    /// Renews the lease every `leaseRenewInterval` (sooner when little of it is left, e.g. after a slow take);
+    /// marks it lost when another owner took it.
     private func renewLease(_ keeper: LeaseKeeper) async {
         let clock = ContinuousClock()
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.leaseRenewInterval)
+            let left = clock.now.duration(to: keeper.validUntil)
+            try? await Task.sleep(for: max(.milliseconds(50), min(configuration.leaseRenewInterval, left / 3)))
             if Task.isCancelled { return }
             let started = clock.now
             do {
