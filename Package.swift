@@ -30,6 +30,8 @@ let package = Package(
             name: "FarmIQCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
+                // SHA-256 of device tokens.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -8,7 +8,7 @@ struct FarmIQEdgeCommand: AsyncParsableCommand {
         abstract: "FarmIQ Edge: barn telemetry ingest, local storage and sync, next to the barns.",
         subcommands: [
             AllInOneCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self,
-            MigrateCommand.self, StatusCommand.self, CloudSimCommand.self, OutboxCommand.self,
+            MigrateCommand.self, StatusCommand.self, CloudSimCommand.self, OutboxCommand.self, DevicesCommand.self,
         ])
 
     static func main() async {

@@ -274,3 +274,23 @@ struct OperatorTokenSettingTests {
         #expect(ConstantTime.equal("", ""))
     }
 }
+
+@Suite("Device tokens")
+struct DeviceTokenTests {
+    @Test("256 random bits as fiqd_ + 43 base64url characters; distinct; SHA-256 digest of 32 bytes")
+    func shape() {
+        let tokens = (0..<200).map { _ in DeviceToken.generate() }
+        #expect(Set(tokens).count == tokens.count)
+        for token in tokens {
+            #expect(DeviceToken.isWellFormed(token), "\(token)")
+            #expect(token.utf8.count == 48)
+        }
+        #expect(DeviceToken.digest("fiqd_x").count == 32)
+        #expect(DeviceToken.digest(tokens[0]) != DeviceToken.digest(tokens[1]))
+        for bad in ["", "fiqd_", "fiqd_" + String(repeating: "a", count: 42), "fiqd_" + String(repeating: "a", count: 42) + "=",
+                    "FIQD_" + String(repeating: "a", count: 43), "fiqd_" + String(repeating: "a", count: 42) + "/"] {
+            #expect(!DeviceToken.isWellFormed(bad), "\(bad)")
+        }
+        #expect(DeviceToken.base64URL([0xfb, 0xff]) == "-_8")
+    }
+}

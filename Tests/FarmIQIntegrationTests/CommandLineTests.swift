@@ -91,3 +91,50 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: folder))
     }
 }
+
+extension CommandLineTests {
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.edgeBinary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    @Test("devices add prints a token once and stores only its SHA-256; list, disable, enable, rotate; bad input is refused")
+    func devicesCommands() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("devices")).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let database = ["--database-url", "sqlite://\(folder)/edge.sqlite"]
+        let added = try Self.run(["devices", "add", "demo/farm-1/barn-1/scale-1"] + database)
+        #expect(added.status == 0, "\(added.output)")
+        let token = try #require(added.output.split(separator: "\n").last.map(String.init))
+        #expect(DeviceToken.isWellFormed(token), "\(added.output)")
+        #expect(try Self.run(["devices", "add", "demo/farm-1/barn-1/scale-1"] + database).output.contains("already registered"))
+        #expect(try Self.run(["devices", "add", "demo/farm-1/../scale-1"] + database).status != 0)
+        #expect(try Self.run(["devices", "add", "demo/farm-1/barn-1"] + database).status != 0)
+        var list = try Self.run(["devices", "list"] + database).output
+        #expect(list.contains("demo/farm-1/barn-1/scale-1") && list.contains("enabled"))
+        #expect(!list.contains(token))
+        #expect(try Self.run(["devices", "disable", "demo/farm-1/barn-1/scale-1"] + database).status == 0)
+        list = try Self.run(["devices", "list", "--tenant", "demo"] + database).output
+        #expect(list.contains("disabled"))
+        #expect(try Self.run(["devices", "enable", "demo/farm-1/barn-1/scale-1"] + database).status == 0)
+        let rotated = try Self.run(["devices", "rotate", "demo/farm-1/barn-1/scale-1"] + database)
+        let newToken = try #require(rotated.output.split(separator: "\n").last.map(String.init))
+        #expect(DeviceToken.isWellFormed(newToken) && newToken != token)
+        let missing = try Self.run(["devices", "disable", "demo/farm-1/barn-1/nobody"] + database)
+        #expect(missing.status != 0 && missing.output.contains("no device demo/farm-1/barn-1/nobody"))
+        // Only digests are stored: neither token appears anywhere in the database files.
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(file)"))
+            #expect(bytes.range(of: Data(token.utf8)) == nil && bytes.range(of: Data(newToken.utf8)) == nil, "\(file)")
+        }
+    }
+}

@@ -126,22 +126,29 @@ struct SyncForwarderIntegrationTests {
         }
     }
 
-    /// 401: stop sending, state and alert gauge; once the credentials work again, delivery resumes.
+    /// 401: stop sending, state and alert gauge, probe no faster than the slow interval (1 s here), measured at the
+    /// server; once the credentials work again, delivery resumes. (Three refusals keep the state up for about 3 s:
+    /// on a loaded machine every SQLite call of the process shares two threads, and a shorter window was missed.)
     @Test func unauthorizedStopsAndAlerts() async throws {
         try await TestDatabase.with(.sqlite) { db in
             let cloud = FakeCloud()
-            await cloud.configure(scripted: [(401, nil), (401, nil)])
+            await cloud.configure(scripted: [(401, nil), (401, nil), (401, nil)])
             let (port, server) = try await cloud.serve()
             defer { server.cancel() }
             let registry = PrometheusCollectorRegistry()
             try await Self.withForwarder(db, Self.configuration("http://127.0.0.1:\(port)"), registry: registry) { _ in
                 let written = try await Fixtures.ingest(db, count: 10)
-                #expect(try await eventually(timeout: .seconds(5)) { try await db.outbox.syncState().first?.state == "unauthorized" })
+                #expect(try await eventually(timeout: .seconds(20)) { try await db.outbox.syncState().first?.state == "unauthorized" })
                 var output: [UInt8] = []
                 registry.emit(into: &output)
                 #expect(String(decoding: output, as: UTF8.self).contains("farmiq_sync_auth_failure 1"))
-                #expect(await cloud.requests <= 2)  // slow probing, not a retry storm
-                #expect(try await eventually(timeout: .seconds(10)) { await cloud.uniqueCount == written.count })
+                #expect(try await eventually(timeout: .seconds(20)) { await cloud.uniqueCount == written.count })
+                // Slow probing, not a retry storm: each request after a 401 waits out the interval.
+                let times = await cloud.requestTimes
+                #expect(times.count >= 4)
+                for index in 1..<min(times.count, 4) {
+                    #expect(times[index - 1].duration(to: times[index]) >= .milliseconds(950), "request \(index)")
+                }
             }
         }
     }
