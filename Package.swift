@@ -30,8 +30,9 @@ let package = Package(
             name: "FarmIQCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
-                // SHA-256 of device tokens.
+                // SHA-256 of device tokens; PBKDF2-SHA512 of the broker password file.
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

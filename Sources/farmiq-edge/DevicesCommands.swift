@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FarmIQApp
 import FarmIQCore
 
@@ -6,7 +7,10 @@ import FarmIQCore
 struct DevicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices", abstract: "Register devices and manage their bearer tokens (only a token's SHA-256 is stored).",
-        subcommands: [DeviceAddCommand.self, DeviceListCommand.self, DeviceDisableCommand.self, DeviceEnableCommand.self, DeviceRotateCommand.self])
+        subcommands: [
+            DeviceAddCommand.self, DeviceListCommand.self, DeviceDisableCommand.self, DeviceEnableCommand.self, DeviceRotateCommand.self,
+            DeviceBrokerPasswordsCommand.self,
+        ])
 }
 
 /// `{tenant}/{farm}/{barn}/{device}`, validated.
@@ -65,4 +69,24 @@ struct DeviceRotateCommand: AsyncParsableCommand {
     @OptionGroup var device: DeviceArgument
     @OptionGroup var options: DatabaseFlags
     func run() async throws { try await options.runDevices(.rotate(try device.address())) }
+}
+
+struct DeviceBrokerPasswordsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mosquitto-passwd",
+        abstract: "Write Mosquitto's password file: every enabled device (its token is its broker password) and the gateway's user.")
+    @Option(help: "the password file to write (replaced atomically, mode 0640)") var output: String
+    @Option(help: "the gateway's broker user") var gatewayUser: String = "farmiq-ingress"
+    @Option(help: "a file holding the gateway's broker password (FARMIQ_MQTT_PASSWORD); without it the gateway gets no line")
+    var gatewayPasswordFile: String?
+    @OptionGroup var options: DatabaseFlags
+
+    func run() async throws {
+        var password: String?
+        if let gatewayPasswordFile {
+            password = try String(contentsOfFile: gatewayPasswordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard password?.isEmpty == false else { throw ValidationError("\(gatewayPasswordFile) is empty") }
+        }
+        try await options.runDevices(.brokerPasswordFile(path: output, gatewayUser: password == nil ? nil : gatewayUser, gatewayPassword: password))
+    }
 }

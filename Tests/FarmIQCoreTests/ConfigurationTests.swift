@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Testing
 @testable import FarmIQCore
@@ -292,5 +293,22 @@ struct DeviceTokenTests {
             #expect(!DeviceToken.isWellFormed(bad), "\(bad)")
         }
         #expect(DeviceToken.base64URL([0xfb, 0xff]) == "-_8")
+    }
+}
+
+@Suite("Broker password hash")
+struct BrokerPasswordHashTests {
+    @Test("the same line as mosquitto_passwd 2.0.11 for the same salt; verifies; random salts differ")
+    func mosquittoFormat() throws {
+        // `mosquitto_passwd -b file alice secret` wrote this line.
+        let entry = "$7$101$sOiIDZmdgGgZDcn+$eXaPxXgnl8o0DktkE0vl39aqk5Wqucf4iSUORUNaAnZhPcF1XBF7shiVOuYWFWyOupvaWTacRWLYZBDkhIRN8w=="
+        let salt = try #require(Data(base64Encoded: "sOiIDZmdgGgZDcn+"))
+        #expect(try BrokerPasswordHash.make(password: "secret", salt: Array(salt)) == entry)
+        #expect(BrokerPasswordHash.verify(password: "secret", entry: entry))
+        #expect(!BrokerPasswordHash.verify(password: "Secret", entry: entry))
+        #expect(!BrokerPasswordHash.verify(password: "secret", entry: "$6$101$x$y"))
+        let a = try BrokerPasswordHash.make(password: "t")
+        let b = try BrokerPasswordHash.make(password: "t")
+        #expect(a != b && BrokerPasswordHash.verify(password: "t", entry: a) && BrokerPasswordHash.verify(password: "t", entry: b))
     }
 }

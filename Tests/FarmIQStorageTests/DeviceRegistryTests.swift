@@ -11,10 +11,10 @@ struct DeviceRegistryTests {
             let scale = Fixtures.address(device: "scale-1")
             let camera = Fixtures.address(tenant: "tenant-b", device: "cam-1")
             let token = DeviceToken.generate()
-            try await db.devices.add(scale, tokenSHA256: DeviceToken.digest(token), at: Fixtures.time(0))
-            try await db.devices.add(camera, tokenSHA256: DeviceToken.digest(DeviceToken.generate()), at: Fixtures.time(1))
+            try await db.devices.add(scale, token: try IssuedToken(token: token), at: Fixtures.time(0))
+            try await db.devices.add(camera, token: try IssuedToken(token: DeviceToken.generate()), at: Fixtures.time(1))
             do {
-                try await db.devices.add(scale, tokenSHA256: DeviceToken.digest(DeviceToken.generate()), at: Fixtures.time(2))
+                try await db.devices.add(scale, token: try IssuedToken(token: DeviceToken.generate()), at: Fixtures.time(2))
                 Issue.record("a second add must fail")
             } catch let error as EdgeError {
                 #expect(error.code == .conflict)
@@ -33,12 +33,18 @@ struct DeviceRegistryTests {
             #expect(try await db.devices.device(tokenSHA256: DeviceToken.digest(token))?.enabled == true)
 
             let rotated = DeviceToken.generate()
-            #expect(try await db.devices.rotate(scale, tokenSHA256: DeviceToken.digest(rotated), at: Fixtures.time(5)))
+            #expect(try await db.devices.rotate(scale, token: try IssuedToken(token: rotated), at: Fixtures.time(5)))
             #expect(try await db.devices.device(tokenSHA256: DeviceToken.digest(token)) == nil)  // the old token is gone
             #expect(try await db.devices.device(tokenSHA256: DeviceToken.digest(rotated))?.rotatedAt == Fixtures.time(5))
             let unknown = Fixtures.address(device: "nobody")
-            #expect(try await db.devices.rotate(unknown, tokenSHA256: DeviceToken.digest(rotated), at: Fixtures.time(6)) == false)
+            #expect(try await db.devices.rotate(unknown, token: try IssuedToken(token: rotated), at: Fixtures.time(6)) == false)
             #expect(try await db.devices.setEnabled(unknown, false, at: Fixtures.time(6)) == false)
+            // The broker's password lines: enabled devices only, the current token's hash.
+            #expect(try await db.devices.setEnabled(camera, false, at: Fixtures.time(7)))
+            let entries = try await db.devices.brokerPasswordEntries()
+            #expect(entries.map(\.user) == ["tenant-a/farm-1/barn-1/scale-1"])
+            #expect(BrokerPasswordHash.verify(password: rotated, entry: entries[0].hash))
+            #expect(!BrokerPasswordHash.verify(password: token, entry: entries[0].hash))
         }
     }
 }

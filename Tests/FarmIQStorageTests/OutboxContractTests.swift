@@ -170,12 +170,15 @@ struct OutboxContractTests {
     func leaseFencesAStaleOwner(engine: DatabaseEngine) async throws {
         try await TestDatabase.with(engine) { db in
             _ = try await Self.ingest(db, count: 10)
-            let a = try #require(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "a", durationMilliseconds: 400))
-            #expect(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "b", durationMilliseconds: 400) == nil)
-            #expect(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "a", durationMilliseconds: 400) != nil)  // renew
-            let rows = try await db.readFinal(after: a.cursor, limit: 5, count: 5)
+            // Read first: on PostgreSQL the rows become readable only once older transactions of the cluster end,
+            // which can take long while other suites run; the lease steps below must fit in the lease.
+            let rows = try await db.readFinal(after: .start, limit: 5, count: 5)
+            let a = try #require(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "a", durationMilliseconds: 3_000))
+            #expect(a.cursor == .start)
+            #expect(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "b", durationMilliseconds: 3_000) == nil)
+            #expect(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "a", durationMilliseconds: 3_000) != nil)  // renew
             #expect(try await db.outbox.commit(OutboxDelivery(owner: "a", through: rows[1].position, tenants: ["tenant-a"])))
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .milliseconds(3_300))
             let b = try #require(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "b", durationMilliseconds: 60_000))
             #expect(b.cursor == rows[1].position)
             // The stale owner can neither advance the cursor nor renew.

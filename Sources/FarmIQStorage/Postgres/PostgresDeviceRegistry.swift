@@ -6,10 +6,11 @@ import PostgresNIO
 struct PostgresDeviceRegistry: DeviceRegistry {
     let backend: PostgresBackend
 
-    func add(_ address: DeviceAddress, tokenSHA256: [UInt8], at time: Timestamp) async throws {
+    func add(_ address: DeviceAddress, token: IssuedToken, at time: Timestamp) async throws {
         let rows = try await backend.query("""
-            INSERT INTO devices (tenant_id, farm_id, barn_id, device_id, token_sha256, enabled, created_at)
-            VALUES (\(address.tenantID), \(address.farmID), \(address.barnID), \(address.deviceID), \(ByteBuffer(bytes: tokenSHA256)), true,
+            INSERT INTO devices (tenant_id, farm_id, barn_id, device_id, token_sha256, broker_password_hash, enabled, created_at)
+            VALUES (\(address.tenantID), \(address.farmID), \(address.barnID), \(address.deviceID), \(ByteBuffer(bytes: token.sha256)),
+                    \(token.brokerPasswordHash), true,
                     \(time.millisecondsSinceEpoch))
             ON CONFLICT (tenant_id, farm_id, barn_id, device_id) DO NOTHING
             RETURNING 1
@@ -38,15 +39,30 @@ struct PostgresDeviceRegistry: DeviceRegistry {
         return found
     }
 
-    func rotate(_ address: DeviceAddress, tokenSHA256: [UInt8], at time: Timestamp) async throws -> Bool {
+    func rotate(_ address: DeviceAddress, token: IssuedToken, at time: Timestamp) async throws -> Bool {
         let rows = try await backend.query("""
-            UPDATE devices SET token_sha256 = \(ByteBuffer(bytes: tokenSHA256)), rotated_at = \(time.millisecondsSinceEpoch)
+            UPDATE devices SET token_sha256 = \(ByteBuffer(bytes: token.sha256)), rotated_at = \(time.millisecondsSinceEpoch),
+                broker_password_hash = \(token.brokerPasswordHash)
             WHERE tenant_id = \(address.tenantID) AND farm_id = \(address.farmID) AND barn_id = \(address.barnID) AND device_id = \(address.deviceID)
             RETURNING 1
             """, "rotate device token")
         var found = false
         for try await _ in rows { found = true }
         return found
+    }
+
+    func brokerPasswordEntries() async throws -> [(user: String, hash: String)] {
+        let rows = try await backend.query("""
+            SELECT tenant_id || '/' || farm_id || '/' || barn_id || '/' || device_id, broker_password_hash FROM devices
+            WHERE enabled ORDER BY tenant_id, farm_id, barn_id, device_id
+            """, "broker password entries")
+        var entries: [(user: String, hash: String)] = []
+        do {
+            for try await (user, hash) in rows.decode((String, String).self) { entries.append((user, hash)) }
+        } catch {
+            throw PostgresErrors.map(error, "broker password entries")
+        }
+        return entries
     }
 
     func device(tokenSHA256: [UInt8]) async throws -> RegisteredDevice? {

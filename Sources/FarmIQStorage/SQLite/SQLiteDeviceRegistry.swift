@@ -6,7 +6,7 @@ struct SQLiteDeviceRegistry: DeviceRegistry {
 
     static let columns = "tenant_id, farm_id, barn_id, device_id, enabled, created_at, rotated_at, disabled_at, token_sha256"
 
-    func add(_ address: DeviceAddress, tokenSHA256: [UInt8], at time: Timestamp) async throws {
+    func add(_ address: DeviceAddress, token: IssuedToken, at time: Timestamp) async throws {
         try await backend.write { connection in
             try connection.transaction {
                 let exists = try connection.statement(
@@ -15,12 +15,14 @@ struct SQLiteDeviceRegistry: DeviceRegistry {
                 Self.bind(address, to: exists)
                 if try exists.step() { throw EdgeError(.conflict, "device \(address) is already registered (rotate its token instead)") }
                 let insert = try connection.statement("""
-                    INSERT INTO devices (tenant_id, farm_id, barn_id, device_id, token_sha256, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
+                    INSERT INTO devices (tenant_id, farm_id, barn_id, device_id, token_sha256, broker_password_hash, enabled, created_at)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?7, 1, ?6)
                     """)
                 defer { insert.reset() }
                 Self.bind(address, to: insert)
-                insert.bind(5, blob: tokenSHA256)
+                insert.bind(5, blob: token.sha256)
                 insert.bind(6, time.millisecondsSinceEpoch)
+                insert.bind(7, token.brokerPasswordHash)
                 try insert.run()
             }
         }
@@ -54,17 +56,32 @@ struct SQLiteDeviceRegistry: DeviceRegistry {
         }
     }
 
-    func rotate(_ address: DeviceAddress, tokenSHA256: [UInt8], at time: Timestamp) async throws -> Bool {
+    func rotate(_ address: DeviceAddress, token: IssuedToken, at time: Timestamp) async throws -> Bool {
         try await backend.write { connection in
             let statement = try connection.statement("""
-                UPDATE devices SET token_sha256 = ?5, rotated_at = ?6 WHERE tenant_id = ?1 AND farm_id = ?2 AND barn_id = ?3 AND device_id = ?4
+                UPDATE devices SET token_sha256 = ?5, rotated_at = ?6, broker_password_hash = ?7
+                WHERE tenant_id = ?1 AND farm_id = ?2 AND barn_id = ?3 AND device_id = ?4
                 """)
             defer { statement.reset() }
             Self.bind(address, to: statement)
-            statement.bind(5, blob: tokenSHA256)
+            statement.bind(5, blob: token.sha256)
             statement.bind(6, time.millisecondsSinceEpoch)
+            statement.bind(7, token.brokerPasswordHash)
             try statement.run()
             return connection.changes > 0
+        }
+    }
+
+    func brokerPasswordEntries() async throws -> [(user: String, hash: String)] {
+        try await backend.read { connection in
+            let statement = try connection.statement("""
+                SELECT tenant_id || '/' || farm_id || '/' || barn_id || '/' || device_id, broker_password_hash FROM devices
+                WHERE enabled = 1 ORDER BY tenant_id, farm_id, barn_id, device_id
+                """)
+            defer { statement.reset() }
+            var entries: [(user: String, hash: String)] = []
+            while try statement.step() { entries.append((statement.string(0), statement.string(1))) }
+            return entries
         }
     }
 
