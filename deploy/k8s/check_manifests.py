@@ -5,7 +5,10 @@
                                                    limits, non-root, read-only root, no secret value,
                                                    FARMIQ_* settings the product reads and documents,
                                                    scrape port admitted by a policy, in-cluster service
-                                                   URLs naming a Service and one of its ports
+                                                   URLs naming a Service and one of its ports, plain MQTT
+                                                   never exposed outside the cluster nor admitted from
+                                                   anything but the edge's pods, each MQTT client admitted
+                                                   to the broker port its FARMIQ_MQTT_URL names
   check_manifests.py prometheusrule [--write]      monitoring/prometheusrule.yaml carries exactly the
                                                    groups of deploy/alerts/farmiq-edge.rules.yml
                                                    (--write regenerates it from that file), and every
@@ -35,6 +38,14 @@ URL_WITH_PASSWORD = re.compile(r"://[^/@\s]*:[^/@\s]+@")
 # A URL naming an in-cluster Service by its short name (no dot), e.g. http://farmiq-telemetry-timeseries:8080.
 SERVICE_URL = re.compile(r"^https?://([a-z0-9][a-z0-9-]*):([0-9]+)(/|$)")
 SCRAPER_NAMESPACE = {"farmiq.io/metrics-scraper": "true"}
+# MQTT: the broker's plain listener (only for the edge's own pods) and the URL of an in-cluster broker.
+PLAIN_MQTT_PORT = 1883
+# A Service's short name, or name.namespace.svc[.cluster.local].
+MQTT_URL = re.compile(r"^mqtts?://([a-z0-9][a-z0-9-]*)(?:\.[a-z0-9-]+\.svc(?:\.cluster\.local)?)?:([0-9]+)/?$")
+# The farmiq-edge modes that connect to the broker (args of the container).
+MQTT_CLIENT_ARGS = (["all-in-one"], ["serve", "ingress-gateway"])
+# Service types reachable from outside the cluster.
+EXPOSED_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
 
 failures = []
 
@@ -107,6 +118,123 @@ def admits_scrape(policies, labels, port):
             if from_scraper and (not ports or any(str(p.get("port")) == str(port) for p in ports)):
                 return True
     return False
+
+
+def port_matches(rule_ports, number, name):
+    """Whether a NetworkPolicy rule's ports (absent: all) include a pod port given by number and name."""
+    if not rule_ports:
+        return True
+    return any(str(p.get("port")) in (str(number), str(name)) for p in rule_ports)
+
+
+def peer_selects_pod(peers, labels):
+    """Whether a rule's peers (absent or empty: everything) include a pod of the same namespace with these labels.
+    Only podSelector peers count: a namespaceSelector or ipBlock peer is not taken to match the edge's pods."""
+    if not peers:
+        return True
+    return any(set(peer) == {"podSelector"} and selects(peer["podSelector"] or {}, labels) for peer in peers)
+
+
+def policy_allows(policies, direction, selected_labels, peer_labels, number, name):
+    """Kubernetes semantics for one direction: allowed if no policy of that type selects the pod, otherwise if
+    a rule of one of those that do admits the peer on the port."""
+    field, peers_field = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    selecting = [p for p in policies
+                 if direction in ((p.get("spec") or {}).get("policyTypes") or ["Ingress"])
+                 and selects((p.get("spec") or {}).get("podSelector") or {}, selected_labels)]
+    if not selecting:
+        return True
+    return any(peer_selects_pod(rule.get(peers_field), peer_labels) and port_matches(rule.get("ports"), number, name)
+               for policy in selecting for rule in (policy["spec"].get(field) or []))
+
+
+def service_targets(service, workloads):
+    """(service port, target container port number, its name, labels of the selected pods) per Service port."""
+    selector = (service.get("spec") or {}).get("selector") or {}
+    pods = [w for w in workloads if selector and selects({"matchLabels": selector}, pod_labels(w))]
+    for port in (service.get("spec") or {}).get("ports") or []:
+        target = port.get("targetPort", port.get("port"))
+        number, name = (int(target), None) if str(target).isdigit() else (None, target)
+        labels = pod_labels(pods[0]) if pods else {}
+        for pod in pods:
+            for container in pod_spec(pod).get("containers") or []:
+                for container_port in container.get("ports") or []:
+                    if name is not None and container_port.get("name") == name:
+                        number = container_port.get("containerPort")
+                    elif number is not None and container_port.get("containerPort") == number:
+                        name = container_port.get("name")
+        yield port, number, name, labels
+
+
+def check_mqtt(file, objects, policies, services, workloads):
+    """Plain MQTT stays inside the cluster and admits only the edge's pods; each MQTT client reaches the broker.
+    Returns the number of MQTT clients checked."""
+    workloads = [w for w in workloads if w["_file"] == file]
+    policies = [p for p in policies if p["_file"] == file]
+    brokers = [w for w in workloads
+               if any(p.get("containerPort") == PLAIN_MQTT_PORT
+                      for c in pod_spec(w).get("containers") or [] for p in c.get("ports") or [])]
+    # A Service reachable from outside the cluster (the devices' one) exposes no plain MQTT port.
+    for (service_file, name), service in services.items():
+        spec = service.get("spec") or {}
+        if service_file != file or (spec.get("type") not in EXPOSED_SERVICE_TYPES and not spec.get("externalIPs")):
+            continue
+        for port, number, port_name, _ in service_targets(service, workloads):
+            if PLAIN_MQTT_PORT in (port.get("port"), number, port.get("nodePort")):
+                fail(f"{file}: Service/{name} ({spec.get('type') or 'externalIPs'}) exposes plain MQTT "
+                     f"(port {port.get('port')} -> {port_name or number}) outside the cluster; devices use TLS (8883)")
+    # No policy admits the broker's plain listener from anything but the namespace's pods.
+    for policy in policies:
+        spec = policy.get("spec") or {}
+        if "Ingress" not in (spec.get("policyTypes") or ["Ingress"]):
+            continue
+        if not any(selects(spec.get("podSelector") or {}, pod_labels(b)) for b in brokers):
+            continue
+        for rule in spec.get("ingress") or []:
+            if not port_matches(rule.get("ports"), PLAIN_MQTT_PORT, "mqtt"):
+                continue
+            peers = rule.get("from") or []
+            if not peers or any(set(peer) != {"podSelector"} for peer in peers):
+                fail(f"{file}: NetworkPolicy/{policy['metadata']['name']} admits the broker's plain MQTT port "
+                     f"{PLAIN_MQTT_PORT} from outside the edge's pods (only podSelector peers may reach it)")
+    # Each MQTT client's FARMIQ_MQTT_URL names a Service and port, and the policies admit it both ways.
+    config_maps = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap" and o["_file"] == file}
+    clients = 0
+    for workload in workloads:
+        for container in pod_spec(workload).get("containers") or []:
+            args = container.get("args") or []
+            if not any(args[:len(mode)] == list(mode) for mode in MQTT_CLIENT_ARGS):
+                continue
+            settings = {}
+            for source in container.get("envFrom") or []:
+                reference = source.get("configMapRef")
+                if reference and reference["name"] in config_maps:
+                    settings.update(config_maps[reference["name"]].get("data") or {})
+            for env in container.get("env") or []:
+                settings[env["name"]] = env.get("value")
+            where = f"{file}: {workload['kind']}/{workload['metadata']['name']} container {container['name']}"
+            url = settings.get("FARMIQ_MQTT_URL")
+            match = MQTT_URL.match(str(url or ""))
+            if not match:
+                note(f"{where}: FARMIQ_MQTT_URL={url} names no in-cluster Service (a broker outside the cluster)")
+                continue
+            clients += 1
+            host, port_number = match.group(1), int(match.group(2))
+            service = services.get((file, host))
+            if service is None:
+                fail(f"{where}: FARMIQ_MQTT_URL={url} names no Service of the manifests")
+                continue
+            targets = [t for t in service_targets(service, workloads) if t[0].get("port") == port_number]
+            if not targets:
+                fail(f"{where}: FARMIQ_MQTT_URL={url}: Service {host} has no port {port_number}")
+                continue
+            _, number, name, broker_labels = targets[0]
+            labels = pod_labels(workload)
+            if not policy_allows(policies, "Ingress", broker_labels, labels, number, name):
+                fail(f"{where}: no NetworkPolicy admits it to the broker's port {number} (FARMIQ_MQTT_URL={url})")
+            if not policy_allows(policies, "Egress", labels, broker_labels, number, name):
+                fail(f"{where}: no NetworkPolicy lets it reach the broker's port {number} (FARMIQ_MQTT_URL={url})")
+    return clients
 
 
 def contract_settings():
@@ -262,6 +390,10 @@ def invariants(paths):
                 for item in items:
                     secrets.add((volume["secret"]["secretName"], item["key"]))
 
+    workloads = [o for o in objects if o["kind"] in WORKLOADS]
+    mqtt_clients = sum(check_mqtt(file, objects, policies, services, workloads)
+                       for file in sorted({o["_file"] for o in objects}))
+
     # Settings: the product must read them, and the README must document them.
     only_in_contract_docs = []
     for setting in sorted(settings):
@@ -285,7 +417,7 @@ def invariants(paths):
         if secret not in deploy_readme:
             fail(f"Secret {secret} (key {key}) is used but deploy/k8s/README.md does not say how to create it")
     print(f"invariants: {len(objects)} objects, {len(settings)} FARMIQ_* settings, "
-          f"{len({s for s, _ in secrets})} secrets referenced")
+          f"{len({s for s, _ in secrets})} secrets referenced, {mqtt_clients} MQTT clients admitted to the broker")
 
 
 def prometheus_rule_document():
