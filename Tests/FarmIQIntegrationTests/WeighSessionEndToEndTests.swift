@@ -28,7 +28,7 @@ struct WeighSessionEndToEndTests {
         return list
     }
 
-    @Test("shuffled and repeated over MQTT, a session is finalized once; a late reading makes revision 2; the API shows both", arguments: DatabaseEngine.allCases)
+    @Test("shuffled and repeated over MQTT, a session is finalized with every event; a late reading makes the next revision; the API shows both", arguments: DatabaseEngine.allCases)
     func sessionOverMQTT(engine: DatabaseEngine) async throws {
         let databaseURL = try await TestEnvironment.freshDatabaseURL(engine)
         let tenant = TestEnvironment.uniqueName("ws")
@@ -43,35 +43,46 @@ struct WeighSessionEndToEndTests {
         messages.shuffle(using: &generator)
         #expect(try await publisher.publish(messages) == messages.count)
         let detailURL = edge.baseURL + "/api/v1/weighvision/sessions/\(session)?tenant_id=\(tenant)"
-        try await eventually(timeout: .seconds(30)) {
-            try await HTTP.getJSON(detailURL)["session"]?["revision"] == .number(JSONNumber(1))
+        /// The session once it is finalized with `readings` readings and not due again (on a loaded machine a part of
+        /// the events can miss the grace period: they then make a later revision, as the contract says).
+        func settled(readings: Int) async throws -> JSONValue {
+            var detail: JSONValue = .null
+            try await eventually(timeout: .seconds(60)) {
+                detail = try await HTTP.getJSON(detailURL)
+                guard case .array(let rows)? = detail["readings"], rows.count == readings else { return false }
+                return detail["session"]?["status"] == .string("completed") && detail["session"]?["due_at"] == .null
+            }
+            return detail
         }
-        let detail = try await HTTP.getJSON(detailURL)
-        #expect(detail["session"]?["status"] == .string("completed"))
+        let detail = try await settled(readings: 4)
+        guard case .number(let firstRevision)? = detail["session"]?["revision"], let first = firstRevision.integerValue else {
+            Issue.record("no revision: \(detail)"); return
+        }
+        #expect(first >= 1)
         #expect(detail["session"]?["station_id"] == .string("st-1"))
         #expect(detail["result"]?["scale"]?["weight_kg"] == .number(JSONNumber(6.93)))  // 12.0 is beyond 3 MAD
         #expect(detail["result"]?["scale"]?["readings"] == .number(JSONNumber(4)))
         #expect(detail["result"]?["bird_count"] == .number(JSONNumber(3)))
-        guard case .array(let readings)? = detail["readings"] else { Issue.record("readings missing"); return }
-        #expect(readings.count == 4)
 
-        // A late reading: stored, finalized again after the grace with revision 2.
+        // A late reading: stored, finalized again after the grace with the next revision, marked late.
         let late = [(Envelopes.topic(tenant: tenant, device: "scale-1", kind: "event"), Envelopes.event(
             type: "weighvision.weight.reading", payload: #"{"session_id":"\#(session)","seq":9,"weight_kg":6.94,"stable":true}"#))]
         #expect(try await publisher.publish(late) == 1)
-        try await eventually(timeout: .seconds(30)) {
-            try await HTTP.getJSON(detailURL)["session"]?["revision"] == .number(JSONNumber(2))
-        }
-        #expect(try await HTTP.getJSON(detailURL)["result"]?["anomalies"] == .array([.string("late_events")]))
+        let after = try await settled(readings: 5)
+        #expect(after["session"]?["revision"] == .number(JSONNumber(first + 1)))
+        guard case .array(let anomalies)? = after["result"]?["anomalies"] else { Issue.record("no anomalies: \(after)"); return }
+        #expect(anomalies.contains(.string("late_events")))
         let list = try await HTTP.getJSON(edge.baseURL + "/api/v1/weighvision/sessions?tenant_id=\(tenant)&status=completed")
         guard case .array(let sessions)? = list["sessions"] else { Issue.record("sessions missing"); return }
         #expect(sessions.count == 1 && sessions.first?["session_id"] == .string(session))
         #expect(try await HTTP.get(edge.baseURL + "/api/v1/weighvision/sessions/\(session)?tenant_id=other").status == 404)
         #expect(try await HTTP.get(edge.baseURL + "/api/v1/weighvision/sessions/../../x?tenant_id=\(tenant)").status != 200)
         #expect(try await HTTP.get(edge.baseURL + "/api/v1/weighvision/sessions?tenant_id=\(tenant)&cursor=bogus").status == 400)
-        #expect(try await HTTP.metric(edge.baseURL, #"farmiq_sessions_finalized_total{status="completed"}"#) == 2)
-        // Raw events (7 distinct) and two finalizations went to the outbox, each once.
-        #expect(try await HTTP.metric(edge.baseURL, "farmiq_sync_outbox_pending") == 6 + 1 + 2)
+        let finalized = try await HTTP.metric(edge.baseURL, #"farmiq_sessions_finalized_total{status="completed"}"#)
+        #expect(finalized == Double(first + 1))
+        // Raw events (7 distinct) and one finalized event per revision went to the outbox, each once.
+        let pending = try await HTTP.metric(edge.baseURL, "farmiq_sync_outbox_pending")
+        #expect(pending == Double(7 + first + 1), "pending \(pending), revisions \(first + 1)")
         await publisher.stop()
         await edge.stop()
     }
