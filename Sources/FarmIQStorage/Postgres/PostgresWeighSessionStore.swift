@@ -144,6 +144,9 @@ struct PostgresWeighSessionStore: WeighSessionStore {
     func session(tenantID: String, sessionID: String) async throws -> StoredSession? {
         let logger = self.logger
         return try await backend.transaction("session") { connection in
+            // One snapshot for the session and its readings: under READ COMMITTED an ingest committing between the two
+            // reads gave a session row older than its readings.
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
             var stored: StoredSession?
             for try await row in try await connection.query("""
                 SELECT \(unescaped: Self.columns) FROM weight_sessions WHERE tenant_id = \(tenantID) AND session_id = \(sessionID)::uuid

@@ -107,9 +107,12 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
 
     func session(tenantID: String, sessionID: String) async throws -> StoredSession? {
         try await backend.read { connection in
-            guard var stored = try Self.load(connection, tenantID: tenantID, sessionID: sessionID) else { return nil }
-            stored.readings = try Self.readings(connection, tenantID: tenantID, sessionID: sessionID)
-            return stored
+            // One read transaction, so the session row and its readings come from the same snapshot.
+            try connection.transaction(immediate: false) {
+                guard var stored = try Self.load(connection, tenantID: tenantID, sessionID: sessionID) else { return nil }
+                stored.readings = try Self.readings(connection, tenantID: tenantID, sessionID: sessionID)
+                return stored
+            }
         }
     }
 
