@@ -228,6 +228,9 @@ struct MQTTClientIntegrationTests {
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: 1, clientID: "unreachable")
         configuration.minimumReconnectDelay = .milliseconds(10)
         configuration.maximumReconnectDelay = .milliseconds(50)
+        // A disconnect lets a connect attempt in progress finish first (bounded by this timeout); on a loaded machine an
+        // attempt that should be refused at once was seen taking the whole default 10 s.
+        configuration.connectTimeout = .seconds(2)
         let client = MQTTClient(configuration: configuration, logger: TestBroker.logger)
         async let run: Void = client.run()
         // A QoS 1 publish waits for a connection; it fails at shutdown.

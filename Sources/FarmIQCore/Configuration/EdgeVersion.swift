@@ -1,0 +1,4 @@
+/// The product version (`farmiq-edge --version`, the image tag of `scripts/image` and of the overlays' `newTag`).
+public enum EdgeVersion {
+    public static let current = "0.1.0"
+}
