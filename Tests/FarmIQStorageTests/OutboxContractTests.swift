@@ -173,6 +173,7 @@ struct OutboxContractTests {
             // Read first: on PostgreSQL the rows become readable only once older transactions of the cluster end,
             // which can take long while other suites run; the lease steps below must fit in the lease.
             let rows = try await db.readFinal(after: .start, limit: 5, count: 5)
+            try #require(rows.count == 5)
             let a = try #require(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "a", durationMilliseconds: 3_000))
             #expect(a.cursor == .start)
             #expect(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "b", durationMilliseconds: 3_000) == nil)
@@ -236,8 +237,10 @@ extension EdgeDatabase {
     /// `outbox.read`, waiting (up to 5 s) until `count` rows are final: on PostgreSQL a transaction running anywhere
     /// in the cluster (the parallel tests' databases) holds the snapshot xmin back for a moment.
     func readFinal(after position: OutboxCursor, limit: Int, count: Int) async throws -> [OutboxRow] {
+        // Up to 60 s: on PostgreSQL a row is readable once every older transaction of the cluster has ended, and
+        // other suites' long transactions run beside this one.
         var rows = try await outbox.read(after: position, limit: limit)
-        for _ in 0..<250 where rows.count < count {
+        for _ in 0..<3000 where rows.count < count {
             try await Task.sleep(for: .milliseconds(20))
             rows = try await outbox.read(after: position, limit: limit)
         }
