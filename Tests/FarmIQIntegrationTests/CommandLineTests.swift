@@ -94,16 +94,7 @@ struct CommandLineTests {
 
 extension CommandLineTests {
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.edgeBinary)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try TestCommand.run(TestEnvironment.edgeBinary, arguments)
     }
 
     @Test("devices add prints a token once and stores only its SHA-256; list, disable, enable, rotate; bad input is refused")

@@ -230,3 +230,21 @@ extension TestPublisher {
         try await client.publish(topic: topic, payload: ByteBuffer(bytes: bytes), qos: .atLeastOnce)
     }
 }
+
+/// A short-lived command (the CLI, `mosquitto_pub`, a script): its exit status and its output (stdout and stderr).
+enum TestCommand {
+    static func run(_ executable: String, _ arguments: [String],
+                    environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+}

@@ -53,17 +53,8 @@ struct SecuredBrokerTests {
         }
     }
 
-    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(20)) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        try TestCommand.run(executable, arguments)
     }
 
     static func repository() -> String {
