@@ -14,7 +14,6 @@ final class SyncMetrics: Sendable {
     let splits: Counter
     let endpointRefusals: Counter
     private let stateGauges: [String: Gauge]
-    private let tenants = LockedValue<[String: Gauge]>([:])
 
     static let states = ["paused", "standby", "idle", "sending", "backoff", "unauthorized", "refused", "error"]
 
@@ -58,16 +57,12 @@ final class SyncMetrics: Sendable {
         authFailure.set(state == "unauthorized" ? 1.0 : 0.0)
     }
 
+    /// The registry returns the existing gauge for a tenant once made.
     func lastSuccess(tenant: String, at seconds: Double) {
-        let gauge = tenants.withLock { gauges in
-            if let gauge = gauges[tenant] { return gauge }
-            let gauge = registry.makeGauge(
-                descriptor: MetricNameDescriptor(metricName: "farmiq_sync_last_success_timestamp_seconds", unitName: "",
-                                                 helpText: "Unix time of the last successful cloud call, per tenant"),
-                labels: [("tenant_id", tenant)])
-            gauges[tenant] = gauge
-            return gauge
-        }
-        gauge.set(seconds)
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(metricName: "farmiq_sync_last_success_timestamp_seconds", unitName: "",
+                                             helpText: "Unix time of the last successful cloud call, per tenant"),
+            labels: [("tenant_id", tenant)]
+        ).set(seconds)
     }
 }
