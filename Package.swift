@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Already built for PostgresNIO (SCRAM); used directly for SHA-256.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0"..<"5.0.0"),
+        // Streaming multipart/form-data parser of media uploads.
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        // Already built for Hummingbird; named for HTTPField.Name.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // Domain types: ids, envelope, validation, errors, configuration, logging. No networking.
@@ -40,6 +44,18 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // zlib (zlib1g-dev): gzip of cloud sync bodies.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libjpeg-turbo's TurboJPEG API (libturbojpeg0-dev): JPEG header parse (and decode, for inference).
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        // EdgeError as HTTP answers: what every service's routes share.
+        .target(
+            name: "FarmIQHTTP",
+            dependencies: [
+                "FarmIQCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // farmiq-edge cloud-sim: the reference cloud-ingestion, a test peer (not the cloud).
         .target(
             name: "CloudSim",
@@ -85,6 +101,7 @@ let package = Package(
             name: "TelemetryTimeseries",
             dependencies: [
                 "FarmIQCore",
+                "FarmIQHTTP",
                 "FarmIQStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,10 +116,32 @@ let package = Package(
             name: "WeighVisionSession",
             dependencies: [
                 "FarmIQCore",
+                "FarmIQHTTP",
                 "FarmIQStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // edge-media-store (contracts §3): streaming image upload, the media volume, its sweep.
+        .target(
+            name: "MediaStore",
+            dependencies: [
+                "FarmIQCore",
+                "FarmIQHTTP",
+                "FarmIQStorage",
+                "CTurboJPEG",
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -148,6 +187,7 @@ let package = Package(
                 "IngressGateway",
                 "TelemetryTimeseries",
                 "WeighVisionSession",
+                "MediaStore",
                 "SyncForwarder",
                 "CloudSim",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -205,6 +245,11 @@ let package = Package(
         ),
         .testTarget(name: "FarmIQCoreTests", dependencies: ["FarmIQCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "MediaStoreTests",
+            dependencies: ["MediaStore", "FarmIQCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FarmIQMQTTTests",
             dependencies: [
                 "FarmIQMQTT", "FarmIQTestSupport",
@@ -219,7 +264,8 @@ let package = Package(
         .testTarget(
             name: "FarmIQIntegrationTests",
             dependencies: [
-                "FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries", "FarmIQTestSupport",
+                "FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries", "FarmIQTestSupport", "MediaStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

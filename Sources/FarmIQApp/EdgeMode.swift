@@ -9,11 +9,14 @@ public enum EdgeMode: String, Sendable, CaseIterable {
     /// edge-weighvision-session alone (cluster mode): session events from the gateway, the finalization pass,
     /// the session API.
     case weighvisionSession = "weighvision-session"
+    /// edge-media-store alone (cluster mode): image uploads, the media volume and its sweep.
+    case mediaStore = "media-store"
     /// edge-sync-forwarder alone (cluster mode; run two for availability, one holds the lease).
     case syncForwarder = "sync-forwarder"
 
     var runsGateway: Bool { self == .allInOne || self == .ingressGateway }
     var runsTelemetry: Bool { self == .allInOne || self == .telemetryTimeseries }
     var runsSessions: Bool { self == .allInOne || self == .weighvisionSession }
+    var runsMediaStore: Bool { self == .allInOne || self == .mediaStore }
     var runsForwarder: Bool { self == .allInOne || self == .syncForwarder }
 }

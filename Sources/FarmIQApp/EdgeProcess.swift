@@ -6,6 +6,7 @@ import FarmIQStorage
 import Hummingbird
 import IngressGateway
 import Logging
+import MediaStore
 import Prometheus
 import ServiceLifecycle
 import SyncForwarder
@@ -91,6 +92,29 @@ public struct EdgeProcess: Sendable {
                         metrics.update(try await sessions.sessionCounts(now: .now()))
                     } catch {
                         log.warning("metrics: session counts unavailable", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            if mode.runsMediaStore {
+                let metrics = MediaMetrics(registry: registry)
+                let volume = MediaVolume(root: configuration.mediaRoot)
+                try await volume.prepare()
+                let usage = volumeUsage
+                let intake = MediaIntake(
+                    store: database.media, volume: volume, hardWatermark: configuration.mediaHardWatermark,
+                    usage: usage, logger: logger)
+                MediaRoutes(intake: intake, registry: database.devices, operatorToken: configuration.apiToken, metrics: metrics)
+                    .register(on: router)
+                let sweeper = MediaSweeper(
+                    configuration: .init(softWatermark: configuration.mediaSoftWatermark), intake: intake, metrics: metrics)
+                services.append(sweeper)
+                let media = database.media
+                let log = logger
+                refreshers.append {
+                    do {
+                        metrics.update(try await media.backlog())
+                    } catch {
+                        log.warning("metrics: media backlog unavailable", metadata: ["error": "\(error)"])
                     }
                 }
             }

@@ -1,5 +1,6 @@
 import FarmIQCore
 import Hummingbird
+import MediaStore
 import NIOCore
 
 /// `contracts.md` §6: every endpoint other than `/health/*`, `/metrics` and the device endpoints (§3, which
@@ -17,7 +18,7 @@ struct OperatorTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.isOpen(request.uri.path) { return try await next(request, context) }
+        if Self.isOpen(request.uri.path) || MediaRoutes.isDeviceEndpoint(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             ConstantTime.equal(header.dropFirst("Bearer ".count), token)
         else {

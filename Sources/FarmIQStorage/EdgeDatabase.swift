@@ -25,6 +25,7 @@ public final class EdgeDatabase: Service {
     public let outbox: any OutboxStore
     public let sessions: any WeighSessionStore
     public let devices: any DeviceRegistry
+    public let media: any MediaObjectStore
 
     private init(backend: Backend) {
         self.backend = backend
@@ -35,12 +36,14 @@ public final class EdgeDatabase: Service {
             outbox = SQLiteOutboxStore(backend: sqlite)
             sessions = SQLiteWeighSessionStore(backend: sqlite)
             devices = SQLiteDeviceRegistry(backend: sqlite)
+            media = SQLiteMediaObjectStore(backend: sqlite)
         case .postgres(let postgres):
             telemetry = PostgresTelemetryStore(backend: postgres)
             ingress = PostgresIngressStore(backend: postgres)
             outbox = PostgresOutboxStore(backend: postgres)
             sessions = PostgresWeighSessionStore(backend: postgres)
             devices = PostgresDeviceRegistry(backend: postgres)
+            media = PostgresMediaObjectStore(backend: postgres)
         }
     }
 

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQHTTP
 import FarmIQStorage
 import Hummingbird
 import NIOCore

@@ -20,7 +20,8 @@ final class InProcessEdge: Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     static func start(
-        mode: EdgeMode = .allInOne, databaseURL: String, settings: [String: String] = [:], logger: Logger = TestEnvironment.logger
+        mode: EdgeMode = .allInOne, databaseURL: String, settings: [String: String] = [:], logger: Logger = TestEnvironment.logger,
+        volumeUsage: (@Sendable (String) -> Double?)? = nil
     ) async throws -> InProcessEdge {
         var overrides = [
             "FARMIQ_DATABASE_URL": databaseURL,
@@ -35,9 +36,10 @@ final class InProcessEdge: Sendable {
         overrides.merge(settings) { $1 }
         let configuration = try EdgeConfiguration(environment: [:], overrides: overrides)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let process = EdgeProcess(
+        var process = EdgeProcess(
             mode: mode, configuration: configuration, logger: logger,
             onHTTPBound: { port in continuation.yield(port) }, gracefulShutdownSignals: [])
+        if let volumeUsage { process.volumeUsage = volumeUsage }
         let task = Task { try await process.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw EdgeError(.internalError, "edge did not bind") }

@@ -29,7 +29,7 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let mqttShareGroup = ConfigurationKey("FARMIQ_MQTT_SHARE_GROUP", default: nil, help: "shared-subscription group of the gateway replicas; default farmiq-ingress for serve ingress-gateway, none (a plain subscription) for all-in-one")
     public static let httpHost = ConfigurationKey("FARMIQ_HTTP_HOST", default: "127.0.0.1", help: "HTTP listen address")
     public static let httpPort = ConfigurationKey("FARMIQ_HTTP_PORT", default: "8080", help: "HTTP listen port (0: any free port)")
-    public static let mediaRoot = ConfigurationKey("FARMIQ_MEDIA_ROOT", default: "./data/media", help: "media volume (not used yet: media-store is not built)")
+    public static let mediaRoot = ConfigurationKey("FARMIQ_MEDIA_ROOT", default: "./data/media", help: "the media volume: images at {tenant}/{farm}/{barn}/{session|_none}/{timestamp}.jpg, uploads in progress in .tmp/")
     public static let cloudURL = ConfigurationKey("FARMIQ_CLOUD_URL", default: nil, help: "cloud base URL; unset: sync paused and the outbox only grows")
     public static let cloudToken = ConfigurationKey("FARMIQ_CLOUD_TOKEN", default: nil, help: "the edge's bearer token for the cloud")
     public static let syncMaxBatchBytes = ConfigurationKey("FARMIQ_SYNC_MAX_BATCH_BYTES", default: "1048576", help: "most bytes of one sync request body as sent (4096-67108864); keeps batches under a proxy's body limit")
@@ -47,11 +47,14 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
 
     public static let dbHardWatermark = ConfigurationKey("FARMIQ_DB_HARD_WATERMARK", default: "0.95", help: "used fraction of the database volume at which the gateway stops acknowledging")
     public static let dbSoftWatermark = ConfigurationKey("FARMIQ_DB_SOFT_WATERMARK", default: "0.85", help: "used fraction of the database volume above which delivered outbox rows and synced raw readings are reclaimed early")
+    public static let mediaHardWatermark = ConfigurationKey("FARMIQ_MEDIA_HARD_WATERMARK", default: "0.95", help: "used fraction of the media volume above which uploads get 507 and nothing is written")
+    public static let mediaSoftWatermark = ConfigurationKey("FARMIQ_MEDIA_SOFT_WATERMARK", default: "0.85", help: "used fraction of the media volume above which files of images the cloud already has are deleted, oldest first")
     public static let dbVolumePath = ConfigurationKey("FARMIQ_DB_VOLUME_PATH", default: nil, help: "a path on the database volume (default: the SQLite file's folder; set it for PostgreSQL on a local PVC)")
 
     public static let allCases: [ConfigurationKey] = [
         .databaseURL, .mqttURL, .mqttUsername, .mqttPassword, .mqttCAFile, .mqttClientID, .mqttShareGroup, .mqttSessionExpirySeconds, .ingestTenant,
         .httpHost, .httpPort, .mediaRoot, .cloudURL, .cloudToken, .syncMaxBatchBytes, .apiToken, .edgeID, .logLevel,
         .telemetryURL, .sessionURL, .sessionGraceSeconds, .sessionTimeoutSeconds, .telemetryRetentionDays, .eventMaxAgeDays, .ingestBatchSize, .mqttReceiveMaximum, .dbHardWatermark, .dbSoftWatermark, .dbVolumePath,
+        .mediaHardWatermark, .mediaSoftWatermark,
     ]
 }

@@ -46,6 +46,10 @@ public struct EdgeConfiguration: Sendable {
     /// Used fraction of the database volume above which what is already in the cloud is reclaimed early
     /// (never above `dbHardWatermark`).
     public var dbSoftWatermark: Double
+    /// Used fraction of the media volume above which uploads get `507` (`contracts.md` §7).
+    public var mediaHardWatermark: Double
+    /// Used fraction of the media volume above which uploaded images' files are reclaimed (never above the hard one).
+    public var mediaSoftWatermark: Double
     /// A path on the database volume; nil means the SQLite file's folder (PostgreSQL: not watched).
     public var dbVolumePath: String?
 
@@ -133,6 +137,14 @@ public struct EdgeConfiguration: Sendable {
         // Reclaiming must start no later than intake stops.
         dbSoftWatermark = min(soft, watermark)
         dbVolumePath = value(.dbVolumePath)
+        guard let mediaHard = Double(value(.mediaHardWatermark) ?? ""), mediaHard > 0, mediaHard <= 1 else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_MEDIA_HARD_WATERMARK must be a fraction in (0, 1]")
+        }
+        mediaHardWatermark = mediaHard
+        guard let mediaSoft = Double(value(.mediaSoftWatermark) ?? ""), mediaSoft > 0, mediaSoft <= 1 else {
+            throw EdgeError(.invalidConfiguration, "FARMIQ_MEDIA_SOFT_WATERMARK must be a fraction in (0, 1]")
+        }
+        mediaSoftWatermark = min(mediaSoft, mediaHard)
     }
 
     /// The path whose file system is the database volume (watermarks, `farmiq_volume_used_ratio{volume="db"}`,

@@ -22,11 +22,23 @@ public struct EdgeError: Error, Sendable, CustomStringConvertible {
         /// The thing to create exists already (a registered device, an idempotency key reused with other content).
         public static let conflict = Code("conflict")
         public static let internalError = Code("internal_error")
+        /// No credentials, or credentials nobody issued (`401`).
+        public static let unauthorized = Code("unauthorized")
+        /// Known credentials that may not do this (a disabled device, `403`).
+        public static let forbidden = Code("forbidden")
+        /// A body or a file over its limit (`413`).
+        public static let payloadTooLarge = Code("payload_too_large")
+        /// Content that is not of a type the endpoint takes, judged on its bytes (`415`).
+        public static let unsupportedMediaType = Code("unsupported_media_type")
 
         /// The HTTP status a client sees for this code.
         public var httpStatus: Int {
             switch self {
             case .invalidRequest: 400
+            case .unauthorized: 401
+            case .forbidden: 403
+            case .payloadTooLarge: 413
+            case .unsupportedMediaType: 415
             case .notFound: 404
             case .conflict: 409
             case .dataRejected: 422
