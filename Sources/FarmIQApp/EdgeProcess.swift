@@ -154,7 +154,8 @@ public struct EdgeProcess: Sendable {
                 services.append(forwarder)
             }
 
-            var volumes: [(name: String, path: String)] = [(name: "media", path: configuration.mediaRoot)]
+            // Each volume is reported by the processes that use it (a gauge never set would read 0 elsewhere).
+            var volumes: [(name: String, path: String)] = mode.runsMediaStore ? [(name: "media", path: configuration.mediaRoot)] : []
             if let path = configuration.databaseVolumePath {
                 volumes.append((name: "db", path: path))
             }

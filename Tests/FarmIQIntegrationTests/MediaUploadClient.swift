@@ -10,6 +10,7 @@ import NIOCore
 struct MediaUploadClient: Sendable {
     let baseURL: String
     let token: String?
+    var timeout: Duration = .seconds(60)
 
     static let boundary = "farmiq-it-7d1e0c"
 
@@ -53,7 +54,7 @@ struct MediaUploadClient: Sendable {
         request.headers.add(name: "Content-Type", value: contentType)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
         let answer = try await response.body.collect(upTo: 1 << 20)
         return Answer(status: Int(response.status.code), body: String(buffer: answer))
     }

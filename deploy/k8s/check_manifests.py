@@ -8,7 +8,12 @@
                                                    URLs naming a Service and one of its ports, plain MQTT
                                                    never exposed outside the cluster nor admitted from
                                                    anything but the edge's pods, each MQTT client admitted
-                                                   to the broker port its FARMIQ_MQTT_URL names
+                                                   to the broker port its FARMIQ_MQTT_URL names, each edge
+                                                   pod admitted to the database, no PodDisruptionBudget
+                                                   that blocks every drain, the media store (one replica,
+                                                   Recreate, sole writer of the PVC edge-media-volume at
+                                                   its FARMIQ_MEDIA_ROOT) in every cluster-mode rendering,
+                                                   its upload port reachable by devices
   check_manifests.py prometheusrule [--write]      monitoring/prometheusrule.yaml carries exactly the
                                                    groups of deploy/alerts/farmiq-edge.rules.yml
                                                    (--write regenerates it from that file), and every
@@ -46,6 +51,12 @@ MQTT_URL = re.compile(r"^mqtts?://([a-z0-9][a-z0-9-]*)(?:\.[a-z0-9-]+\.svc(?:\.c
 MQTT_CLIENT_ARGS = (["all-in-one"], ["serve", "ingress-gateway"])
 # Service types reachable from outside the cluster.
 EXPOSED_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
+# PostgreSQL's port: an in-cluster database is a Service with this port, an external one an egress rule to it.
+DATABASE_PORT = 5432
+# The media store (cluster mode) and the modes that serve the devices' media upload (contracts.md section 3).
+MEDIA_STORE_ARGS = ["serve", "media-store"]
+MEDIA_UPLOAD_ARGS = (["all-in-one"], MEDIA_STORE_ARGS)
+MEDIA_VOLUME_CLAIM = "edge-media-volume"
 
 failures = []
 
@@ -237,6 +248,170 @@ def check_mqtt(file, objects, policies, services, workloads):
     return clients
 
 
+def runs(container, modes):
+    """Whether a container's args start with one of these farmiq-edge modes."""
+    args = container.get("args") or []
+    return any(args[:len(mode)] == list(mode) for mode in modes)
+
+
+def container_env(container, config_maps):
+    """The settings a container gets: its envFrom ConfigMaps (those of the rendering), then its literal env values."""
+    settings = {}
+    for source in container.get("envFrom") or []:
+        reference = source.get("configMapRef")
+        if reference and reference["name"] in config_maps:
+            settings.update(config_maps[reference["name"]].get("data") or {})
+    for env in container.get("env") or []:
+        if "value" in env:
+            settings[env["name"]] = env["value"]
+    return settings
+
+
+def allows_port(policies, direction, labels, number, name, peer=lambda peers: True):
+    """Whether traffic of one direction on a port of the pods with these labels is allowed: no policy of that type
+    selects them, or a rule of one that does has the port and a peer list `peer` accepts (absent: everything)."""
+    field, peers_field = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    selecting = [p for p in policies
+                 if direction in ((p.get("spec") or {}).get("policyTypes") or ["Ingress"])
+                 and selects((p.get("spec") or {}).get("podSelector") or {}, labels)]
+    if not selecting:
+        return True
+    return any(port_matches(rule.get("ports"), number, name) and peer(rule.get(peers_field) or [])
+               for policy in selecting for rule in (policy["spec"].get(field) or []))
+
+
+def from_outside(peers):
+    """A rule's peers that include addresses outside the cluster (devices): none given (everything), or an ipBlock."""
+    return not peers or any("ipBlock" in peer for peer in peers)
+
+
+def check_database_paths(file, policies, services, workloads):
+    """Every pod that reads FARMIQ_DATABASE_URL from a Secret may reach the database: the in-cluster one (a Service on
+    DATABASE_PORT) in both directions, else an external one (an egress rule on DATABASE_PORT)."""
+    workloads = [w for w in workloads if w["_file"] == file]
+    policies = [p for p in policies if p["_file"] == file]
+    databases = [t for (service_file, _), service in services.items() if service_file == file
+                 for t in service_targets(service, workloads) if t[0].get("port") == DATABASE_PORT]
+    for workload in workloads:
+        spec = pod_spec(workload)
+        if not any(env["name"] == "FARMIQ_DATABASE_URL" and (env.get("valueFrom") or {}).get("secretKeyRef")
+                   for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
+                   for env in c.get("env") or []):
+            continue
+        labels, where = pod_labels(workload), f"{file}: {workload['kind']}/{workload['metadata']['name']}"
+        if databases:
+            for _, number, name, database_labels in databases:
+                if not policy_allows(policies, "Egress", labels, database_labels, number, name):
+                    fail(f"{where}: no NetworkPolicy lets it reach the database's port {number}")
+                if not policy_allows(policies, "Ingress", database_labels, labels, number, name):
+                    fail(f"{where}: no NetworkPolicy admits it to the database's port {number}")
+        elif not allows_port(policies, "Egress", labels, DATABASE_PORT, None):
+            fail(f"{where}: no NetworkPolicy lets it reach an external database on port {DATABASE_PORT}")
+
+
+def check_disruption_budgets(file, pdbs, workloads):
+    """No PodDisruptionBudget allows zero disruptions of what it selects: that blocks every node drain."""
+    for pdb in (p for p in pdbs if p["_file"] == file):
+        spec = pdb.get("spec") or {}
+        selected = [w for w in workloads if w["_file"] == file and selects(spec.get("selector") or {}, pod_labels(w))]
+        replicas = sum((w.get("spec") or {}).get("replicas", 1) for w in selected)
+        minimum, maximum = spec.get("minAvailable"), spec.get("maxUnavailable")
+        blocks = (str(maximum) in ("0", "0%") or str(minimum) == "100%"
+                  or (isinstance(minimum, int) and minimum >= replicas))
+        if selected and blocks:
+            fail(f"{file}: PodDisruptionBudget/{pdb['metadata']['name']} allows no disruption of its {replicas} "
+                 f"replica(s) ({', '.join(w['metadata']['name'] for w in selected)}): it blocks every drain")
+
+
+def check_media(file, objects, policies, services, workloads):
+    """The media store: in every cluster-mode rendering, one replica, Recreate, the sole writer of the PVC
+    edge-media-volume mounted at its FARMIQ_MEDIA_ROOT, writable by its group; the media upload port (media store or
+    all-in-one) reachable by devices through a Service outside the cluster and a policy admitting them.
+    Returns the number of media stores checked."""
+    workloads = [w for w in workloads if w["_file"] == file]
+    policies = [p for p in policies if p["_file"] == file]
+    config_maps = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap" and o["_file"] == file}
+    claims = {o["metadata"]["name"]: o for o in objects if o["kind"] == "PersistentVolumeClaim" and o["_file"] == file}
+    stores = [w for w in workloads if any(runs(c, [MEDIA_STORE_ARGS]) for c in pod_spec(w).get("containers") or [])]
+    cluster_mode = any((c.get("args") or [])[:1] == ["serve"] for w in workloads for c in pod_spec(w).get("containers") or [])
+    if cluster_mode and not stores:
+        fail(f"{file}: cluster mode (farmiq-edge serve …) without a media store (serve media-store)")
+    if len(stores) > 1:
+        fail(f"{file}: {len(stores)} media store workloads; the media volume has one writer")
+    for store in stores:
+        where = f"{file}: {store['kind']}/{store['metadata']['name']}"
+        spec = store.get("spec") or {}
+        if store["kind"] != "Deployment":
+            fail(f"{where}: the media store is a Deployment (one replica, Recreate), not a {store['kind']}")
+        if spec.get("replicas", 1) != 1:
+            fail(f"{where}: {spec.get('replicas')} replicas; the media store must run as exactly one "
+                 f"(ReadWriteOnce volume, in-process lock per upload key)")
+        if (spec.get("strategy") or {}).get("type") != "Recreate":
+            fail(f"{where}: strategy is not Recreate (the old pod must be gone before the new one writes the volume)")
+        pod = pod_spec(store)
+        volumes = {v["name"]: v for v in pod.get("volumes") or []}
+        media_volumes = {name for name, v in volumes.items()
+                         if (v.get("persistentVolumeClaim") or {}).get("claimName") == MEDIA_VOLUME_CLAIM}
+        if not media_volumes:
+            fail(f"{where}: does not mount the PVC {MEDIA_VOLUME_CLAIM}")
+        elif MEDIA_VOLUME_CLAIM not in claims:
+            fail(f"{where}: mounts the PVC {MEDIA_VOLUME_CLAIM}, which is not in the manifests")
+        elif "ReadWriteOnce" not in ((claims[MEDIA_VOLUME_CLAIM].get("spec") or {}).get("accessModes") or []):
+            fail(f"{file}: PersistentVolumeClaim/{MEDIA_VOLUME_CLAIM} is not ReadWriteOnce")
+        pod_security = pod.get("securityContext") or {}
+        for container in pod.get("containers") or []:
+            if not runs(container, [MEDIA_STORE_ARGS]):
+                continue
+            root = container_env(container, config_maps).get("FARMIQ_MEDIA_ROOT")
+            mounts = [m for m in container.get("volumeMounts") or [] if m["name"] in media_volumes]
+            if media_volumes and not any(m["mountPath"].rstrip("/") == str(root).rstrip("/") and not m.get("readOnly")
+                                         for m in mounts):
+                fail(f"{where} container {container['name']}: FARMIQ_MEDIA_ROOT={root} is not where it mounts "
+                     f"{MEDIA_VOLUME_CLAIM} read-write")
+            group = (container.get("securityContext") or {}).get("runAsGroup", pod_security.get("runAsGroup"))
+            if pod_security.get("fsGroup") is None or pod_security.get("fsGroup") != group:
+                fail(f"{where}: fsGroup {pod_security.get('fsGroup')} is not the group it runs as ({group}): "
+                     f"the media volume would not be writable")
+    # The media store is the volume's one writer: any other pod mounts it read-only.
+    for workload in workloads:
+        if workload in stores:
+            continue
+        pod = pod_spec(workload)
+        for volume in pod.get("volumes") or []:
+            claim = volume.get("persistentVolumeClaim") or {}
+            if claim.get("claimName") != MEDIA_VOLUME_CLAIM or claim.get("readOnly"):
+                continue
+            if any(m["name"] == volume["name"] and not m.get("readOnly")
+                   for c in (pod.get("containers") or []) + (pod.get("initContainers") or [])
+                   for m in c.get("volumeMounts") or []):
+                fail(f"{file}: {workload['kind']}/{workload['metadata']['name']} mounts {MEDIA_VOLUME_CLAIM} "
+                     f"read-write; the media store is its only writer")
+    # Devices reach the media upload: an exposed Service on its HTTP port, and a policy admitting them.
+    for workload in workloads:
+        containers = [c for c in pod_spec(workload).get("containers") or [] if runs(c, MEDIA_UPLOAD_ARGS)]
+        if not containers:
+            continue
+        where = f"{file}: {workload['kind']}/{workload['metadata']['name']}"
+        labels = pod_labels(workload)
+        exposed = []
+        for (service_file, service_name), service in services.items():
+            spec = service.get("spec") or {}
+            if service_file != file or (spec.get("type") not in EXPOSED_SERVICE_TYPES and not spec.get("externalIPs")):
+                continue
+            if not spec.get("selector") or not selects({"matchLabels": spec["selector"]}, labels):
+                continue
+            exposed += [(service_name, port, number, name)
+                        for port, number, name, _ in service_targets(service, [workload]) if name == "http"]
+        if not exposed:
+            fail(f"{where}: serves the devices' media upload but no Service reachable from outside the cluster "
+                 f"(LoadBalancer, NodePort) targets its http port")
+        for service_name, port, number, name in exposed:
+            if not allows_port(policies, "Ingress", labels, number, name, peer=from_outside):
+                fail(f"{where}: no NetworkPolicy admits devices (from outside the cluster) to its port {number} "
+                     f"(Service {service_name} port {port.get('port')})")
+    return len(stores)
+
+
 def contract_settings():
     """FARMIQ_* names in the configuration table of contracts.md section 7 (empty if the file is absent)."""
     if not CONTRACTS.exists():
@@ -391,8 +566,12 @@ def invariants(paths):
                     secrets.add((volume["secret"]["secretName"], item["key"]))
 
     workloads = [o for o in objects if o["kind"] in WORKLOADS]
-    mqtt_clients = sum(check_mqtt(file, objects, policies, services, workloads)
-                       for file in sorted({o["_file"] for o in objects}))
+    files = sorted({o["_file"] for o in objects})
+    mqtt_clients = sum(check_mqtt(file, objects, policies, services, workloads) for file in files)
+    media_stores = sum(check_media(file, objects, policies, services, workloads) for file in files)
+    for file in files:
+        check_database_paths(file, policies, services, workloads)
+        check_disruption_budgets(file, pdbs, workloads)
 
     # Settings: the product must read them, and the README must document them.
     only_in_contract_docs = []
@@ -417,7 +596,8 @@ def invariants(paths):
         if secret not in deploy_readme:
             fail(f"Secret {secret} (key {key}) is used but deploy/k8s/README.md does not say how to create it")
     print(f"invariants: {len(objects)} objects, {len(settings)} FARMIQ_* settings, "
-          f"{len({s for s, _ in secrets})} secrets referenced, {mqtt_clients} MQTT clients admitted to the broker")
+          f"{len({s for s, _ in secrets})} secrets referenced, {mqtt_clients} MQTT clients admitted to the broker, "
+          f"{media_stores} media stores")
 
 
 def prometheus_rule_document():
