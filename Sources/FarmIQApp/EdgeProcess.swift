@@ -149,8 +149,12 @@ public struct EdgeProcess: Sendable {
                 let syncConfiguration = SyncForwarderConfiguration(configuration, environment: ProcessInfo.processInfo.environment)
                 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SyncForwarder.httpClientConfiguration(syncConfiguration))
                 syncClient = client
+                // The forwarder uploads images where it sees the media volume: in all-in-one, or with FARMIQ_MEDIA_ROOT
+                // mounted (read-only is enough) in the cluster.
+                let seesMedia = mode.runsMediaStore || FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp")
                 let forwarder = SyncForwarder(
-                    configuration: syncConfiguration, store: database.outbox, httpClient: client, registry: registry, logger: logger)
+                    configuration: syncConfiguration, store: database.outbox, httpClient: client, registry: registry, logger: logger,
+                    media: seesMedia ? (database.media, configuration.mediaRoot) : nil)
                 services.append(forwarder)
             }
 

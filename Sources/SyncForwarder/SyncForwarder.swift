@@ -23,11 +23,14 @@ public final class SyncForwarder: Service, Sendable {
     let client: HTTPClient
     let logger: Logger
     let metrics: SyncMetrics
+    /// Where image bytes come from, when this process uploads media (`nil`: events only).
+    let media: (store: any MediaObjectStore, root: String)?
 
     /// `client` should carry ``httpClientConfiguration(_:)``'s timeouts, so a slow upload that makes progress
     /// is not cut off.
     public init(configuration: SyncForwarderConfiguration, store: any OutboxStore, httpClient: HTTPClient,
-                registry: PrometheusCollectorRegistry, logger: Logger) {
+                registry: PrometheusCollectorRegistry, logger: Logger, media: (store: any MediaObjectStore, root: String)? = nil) {
+        self.media = media
         self.configuration = configuration
         self.store = store
         self.client = httpClient
@@ -92,6 +95,7 @@ public final class SyncForwarder: Service, Sendable {
             let stopped = await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.renewLease(keeper) }
                 group.addTask { await self.purgeDelivered() }
+                if let uploader = self.mediaUploader(url: url) { group.addTask { await uploader.run(keeper: keeper) } }
                 let stopped = await self.pump(url: url, from: lease.cursor, keeper: keeper, stopping: stopping, reporter: &reporter)
                 group.cancelAll()
                 return stopped
@@ -101,6 +105,18 @@ public final class SyncForwarder: Service, Sendable {
                 logger.warning("sync lease lost", metadata: ["sync.owner": "\(configuration.ownerID)"])
             }
         }
+    }
+
+    /// The media uploader of this process, when it has the media volume.
+    private func mediaUploader(url: String) -> MediaUploader? {
+        guard let media, let cloudURL = configuration.cloudURL else { return nil }
+        return MediaUploader(
+            store: media.store, mediaRoot: media.root, cloudURL: cloudURL, token: configuration.token, client: client,
+            settings: .init(
+                concurrency: configuration.batchesInFlight, backoffBase: configuration.backoffBase, backoffCap: configuration.backoffCap,
+                maximumRetryAfter: configuration.maximumRetryAfter, unauthorizedRetryInterval: configuration.unauthorizedRetryInterval),
+            requestTimeout: configuration.requestTimeout, minimumUplinkBytesPerSecond: configuration.minimumUplinkBytesPerSecond,
+            metrics: metrics, logger: logger)
     }
 
     /// Renews the lease every `leaseRenewInterval` (sooner when little of it is left, e.g. after a slow take);

@@ -65,4 +65,22 @@ final class SyncMetrics: Sendable {
             labels: [("tenant_id", tenant)]
         ).set(seconds)
     }
+
+    /// An image whose bytes the cloud accepted (`farmiq_sync_media_uploaded_total`, `…_bytes_total`).
+    func mediaUploaded(bytes: Int) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "farmiq_sync_media_uploaded_total", unitName: "", helpText: "Images whose bytes the cloud accepted")).increment()
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "farmiq_sync_media_uploaded_bytes_total", unitName: "", helpText: "Bytes of the images the cloud accepted"))
+            .increment(by: Int64(bytes))
+    }
+
+    /// A media upload that did not store the image, by kind (`retryable`, `unauthorized`, `refused`, `unreadable`).
+    func mediaFailed(_ kind: String) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: "farmiq_sync_media_failures_total", unitName: "",
+                                             helpText: "Media uploads to the cloud that did not store the image, by kind"),
+            labels: [("kind", kind)]
+        ).increment()
+    }
 }

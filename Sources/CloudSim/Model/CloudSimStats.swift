@@ -15,6 +15,8 @@ public struct CloudSimStats: Sendable, Equatable {
     public var batches = 0
     public var mediaStored = 0
     public var mediaDuplicate = 0
+    /// `media.stored` events received before their image's bytes (must stay 0, `contracts.md` §4).
+    public var mediaEventBeforeBytes = 0
 
     // Since start.
     public var requests = 0
@@ -45,7 +47,7 @@ public struct CloudSimStats: Sendable, Equatable {
         return .object([
             ("accepted", n(accepted)), ("duplicate", n(duplicate)), ("rejected", n(rejected)),
             ("unique_events", n(uniqueEvents)), ("redelivered_events", n(redeliveredEvents)), ("batches", n(batches)),
-            ("media_stored", n(mediaStored)), ("media_duplicate", n(mediaDuplicate)), ("media_hash_mismatch", n(mediaHashMismatch)),
+            ("media_stored", n(mediaStored)), ("media_duplicate", n(mediaDuplicate)), ("media_event_before_bytes", n(mediaEventBeforeBytes)), ("media_hash_mismatch", n(mediaHashMismatch)),
             ("requests", n(requests)), ("unauthorized", n(unauthorized)), ("bad_requests", n(badRequests)),
             ("too_large", n(tooLarge)), ("refused", n(refused)),
             ("throttled", n(throttled)), ("server_errors", n(serverErrors)), ("resets", n(resets)), ("unavailable", n(unavailable)),

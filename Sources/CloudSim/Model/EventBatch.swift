@@ -10,6 +10,8 @@ struct EventBatch: Sendable {
         let tenantID: String
         let eventID: String
         let eventType: String
+        /// `payload.media_id` of a `media.stored` event: the bytes it announces must already be here.
+        var mediaID: String? = nil
     }
 
     /// One entry of the batch, in request order.
@@ -109,6 +111,8 @@ struct EventBatch: Sendable {
             return invalid("payload must be a JSON object")
         }
         guard case .string(let tenantID)? = event["tenant_id"] else { return invalid("tenant_id is missing") }
-        return .valid(Event(tenantID: tenantID, eventID: eventID, eventType: eventType))
+        var mediaID: String?
+        if eventType == "media.stored", case .string(let id)? = payload["media_id"] { mediaID = id }
+        return .valid(Event(tenantID: tenantID, eventID: eventID, eventType: eventType, mediaID: mediaID))
     }
 }

@@ -147,6 +147,7 @@ public final class CloudSimController: Sendable {
         stats.batches = persistent[.batches] ?? 0
         stats.mediaStored = persistent[.mediaStored] ?? 0
         stats.mediaDuplicate = persistent[.mediaDuplicate] ?? 0
+        stats.mediaEventBeforeBytes = persistent[.mediaEventBeforeBytes] ?? 0
         stats.requests = counters.requests
         stats.unauthorized = counters.unauthorized
         stats.badRequests = counters.badRequests

@@ -17,6 +17,8 @@ final class CloudSimStore: @unchecked Sendable {
         case redeliveredEvents = "redelivered_events"
         case mediaStored = "media_stored"
         case mediaDuplicate = "media_duplicate"
+        /// `media.stored` events that arrived before the bytes they announce (`contracts.md` §4 forbids it).
+        case mediaEventBeforeBytes = "media_event_before_bytes"
     }
 
     struct EventRecord: Sendable, Equatable {
@@ -72,7 +74,15 @@ final class CloudSimStore: @unchecked Sendable {
                 fresh.reserveCapacity(events.count)
                 var accepted = 0
                 var redelivered = 0
+                var early = 0
                 for event in events {
+                    if let mediaID = event.mediaID {
+                        var known = false
+                        try database.query(
+                            "SELECT 1 FROM media WHERE tenant_id = ? AND media_id = ?", [.text(event.tenantID), .text(mediaID)]
+                        ) { _ in known = true }
+                        if !known { early += 1 }
+                    }
                     var count: Int64 = 0
                     try database.query(
                         """
@@ -88,7 +98,7 @@ final class CloudSimStore: @unchecked Sendable {
                 }
                 try CloudSimStore.add(database, [
                     (.accepted, accepted), (.duplicate, events.count - accepted), (.rejected, rejected),
-                    (.batches, 1), (.redeliveredEvents, redelivered),
+                    (.batches, 1), (.redeliveredEvents, redelivered), (.mediaEventBeforeBytes, early),
                 ])
                 return fresh
             }
