@@ -84,7 +84,7 @@ public struct EdgeProcess: Sendable {
                     store: database.sessions, policy: configuration.sessionPolicy, validator: configuration.validator,
                     acceptsGatewayBatches: !mode.runsGateway
                 ).register(on: router)
-                services.append(SessionFinalizer(store: database.sessions, metrics: metrics, logger: logger))
+                services.append(SessionFinalizer(store: database.sessions, metrics: metrics, logger: logger, media: database.media))
                 let sessions = database.sessions
                 let log = logger
                 refreshers.append {

@@ -61,7 +61,11 @@ public enum EdgeTools {
                 let last = row.lastSuccessAt.map { "\(formatAge(Double(now.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000)) ago" } ?? "never"
                 lines.append("  Last successful sync for tenant \(row.tenantID): \(last)")
             }
-            lines.append("  Devices sending: \(activity.devicesSeen) with a message accepted in the last 10 minutes (the device registry is not built yet)")
+            let media = try await database.media.backlog()
+            lines.append("  Images waiting for the cloud: \(media.pending) (\(media.pendingBytes / 1_048_576) MiB)"
+                + (media.oldestPendingCreatedAt.map { ", oldest waiting \(formatAge(Double(now.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000))" } ?? "")
+                + "; on disk \(media.onDisk), reclaimed after upload \(media.evicted)")
+            lines.append("  Devices sending: \(activity.devicesSeen) with a message accepted in the last 10 minutes")
             lines.append("  Messages accepted in the last hour: \(activity.messagesReceived) (duplicates and rejects not counted)")
             let rejects = try await database.ingress.rejectCounts()
             let totalRejects = rejects.values.reduce(0, +)

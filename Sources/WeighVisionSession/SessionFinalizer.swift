@@ -13,8 +13,14 @@ public struct SessionFinalizer: Service {
     let logger: Logger
     let interval: Duration
     let batchSize: Int
+    /// The media store's rows, for the images of a session (their count now; inference results later).
+    let media: (any MediaObjectStore)?
 
-    public init(store: any WeighSessionStore, metrics: SessionMetrics, logger: Logger, interval: Duration = .seconds(1), batchSize: Int = 200) {
+    public init(
+        store: any WeighSessionStore, metrics: SessionMetrics, logger: Logger, interval: Duration = .seconds(1), batchSize: Int = 200,
+        media: (any MediaObjectStore)? = nil
+    ) {
+        self.media = media
         self.store = store
         self.metrics = metrics
         self.logger = logger
@@ -45,7 +51,9 @@ public struct SessionFinalizer: Service {
     public func pass(now: Timestamp) async throws -> Int {
         var finalized = 0
         for session in try await store.dueSessions(now: now, limit: batchSize) {
-            guard let result = try await store.finalize(session, images: .none, eventID: EventID.v7(), at: now) else { continue }
+            var images = SessionImages.none
+            if let media { images.count = try await media.imageCount(tenantID: session.tenantID, sessionID: session.sessionID) }
+            guard let result = try await store.finalize(session, images: images, eventID: EventID.v7(), at: now) else { continue }
             finalized += 1
             metrics.finalized(status: result.status.rawValue)
             logger.info("weigh session finalized", metadata: [

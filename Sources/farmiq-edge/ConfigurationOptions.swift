@@ -122,6 +122,8 @@ struct ConfigurationOptions: SettingsFlags {
     @Option(name: .customLong(ConfigurationKey.eventMaxAgeDays.flagName), help: .init(.eventMaxAgeDays)) var eventMaxAgeDays: String?
     @Option(name: .customLong(ConfigurationKey.ingestBatchSize.flagName), help: .init(.ingestBatchSize)) var ingestBatchSize: String?
     @Option(name: .customLong(ConfigurationKey.dbSoftWatermark.flagName), help: .init(.dbSoftWatermark)) var dbSoftWatermark: String?
+    @Option(name: .customLong(ConfigurationKey.mediaHardWatermark.flagName), help: .init(.mediaHardWatermark)) var mediaHardWatermark: String?
+    @Option(name: .customLong(ConfigurationKey.mediaSoftWatermark.flagName), help: .init(.mediaSoftWatermark)) var mediaSoftWatermark: String?
 
     /// The database URL given on the command line, if any.
     var databaseURL: String? { status.database.databaseURL }
@@ -136,6 +138,7 @@ struct ConfigurationOptions: SettingsFlags {
                 (.syncMaxBatchBytes, syncMaxBatchBytes), (.apiToken, try readSecret(apiTokenFile, for: .apiToken)), (.edgeID, edgeID), (.telemetryURL, telemetryURL), (.sessionURL, sessionURL),
                 (.sessionGraceSeconds, sessionGraceSeconds), (.sessionTimeoutSeconds, sessionTimeoutSeconds), (.telemetryRetentionDays, telemetryRetentionDays),
                 (.eventMaxAgeDays, eventMaxAgeDays), (.ingestBatchSize, ingestBatchSize), (.dbSoftWatermark, dbSoftWatermark),
+                (.mediaHardWatermark, mediaHardWatermark), (.mediaSoftWatermark, mediaSoftWatermark),
             ]
             var result = status.overrides
             for (key, value) in pairs { if let value { result[key.environmentName] = value } }
