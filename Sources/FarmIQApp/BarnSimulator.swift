@@ -132,14 +132,6 @@ struct DeviceModel {
         let rounded = (value * 100).rounded() / 100
         return "{\"metric\":\"\(metric)\",\"value\":\(JSONNumber(rounded).text),\"unit\":\"\(unit)\"}"
     }
-
-    /// sin without Foundation (the app target avoids it): a 7th-order Taylor series on [-π, π].
-    private func sinApprox(_ x: Double) -> Double {
-        var v = x.truncatingRemainder(dividingBy: 2 * Double.pi)
-        if v > Double.pi { v -= 2 * Double.pi }
-        let v2 = v * v
-        return v * (1 - v2 / 6 * (1 - v2 / 20 * (1 - v2 / 42)))
-    }
 }
 
 extension String {

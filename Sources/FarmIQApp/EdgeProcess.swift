@@ -82,7 +82,7 @@ public struct EdgeProcess: Sendable {
                 let metrics = SessionMetrics(registry: registry)
                 WeighSessionRoutes(
                     store: database.sessions, policy: configuration.sessionPolicy, validator: configuration.validator,
-                    acceptsGatewayBatches: !mode.runsGateway
+                    acceptsGatewayBatches: !mode.runsGateway, media: database.media
                 ).register(on: router)
                 services.append(SessionFinalizer(store: database.sessions, metrics: metrics, logger: logger, media: database.media))
                 let sessions = database.sessions
@@ -149,12 +149,19 @@ public struct EdgeProcess: Sendable {
                 let syncConfiguration = SyncForwarderConfiguration(configuration, environment: ProcessInfo.processInfo.environment)
                 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SyncForwarder.httpClientConfiguration(syncConfiguration))
                 syncClient = client
-                // The forwarder uploads images where it sees the media volume: in all-in-one, or with FARMIQ_MEDIA_ROOT
-                // mounted (read-only is enough) in the cluster.
-                let seesMedia = mode.runsMediaStore || FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp")
+                // Image bytes: the media volume in all-in-one (or mounted into the forwarder), else the media store's
+                // GET with the operator token (FARMIQ_MEDIA_URL, cluster mode); neither: events only.
+                var source: MediaSource?
+                if mode.runsMediaStore || FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp") {
+                    source = .volume(root: configuration.mediaRoot)
+                } else if let mediaURL = configuration.mediaURL {
+                    source = .http(baseURL: mediaURL, operatorToken: configuration.apiToken, client: client)
+                } else {
+                    logger.warning("the forwarder sends no images: set FARMIQ_MEDIA_URL (the media store) or mount the media volume at FARMIQ_MEDIA_ROOT")
+                }
                 let forwarder = SyncForwarder(
                     configuration: syncConfiguration, store: database.outbox, httpClient: client, registry: registry, logger: logger,
-                    media: seesMedia ? (database.media, configuration.mediaRoot) : nil)
+                    media: source.map { (database.media, $0) })
                 services.append(forwarder)
             }
 

@@ -45,7 +45,8 @@ public final class MultipartUploadReader {
     private var silentBytes = 0
     private var fieldValue: [UInt8] = []
     private var fields: [String: String] = [:]
-    private var output: [ByteBuffer] = []
+    /// Image bytes of the current `consume` call, gathered into one buffer (the parser hands them over in small pieces).
+    private var output = ByteBuffer()
     private var imagePrefix: [UInt8] = []
     private var sawImage = false
     private var failure: EdgeError?
@@ -79,7 +80,7 @@ public final class MultipartUploadReader {
         remember(tailOf: buffer)
         var buffer = buffer
         while buffer.readableBytes > 0 {
-            let slice = buffer.readSlice(length: min(4096, buffer.readableBytes))!
+            let slice = buffer.readSlice(length: min(8192, buffer.readableBytes))!
             silentBytes += slice.readableBytes
             do {
                 try parser.execute(slice)
@@ -91,8 +92,9 @@ public final class MultipartUploadReader {
                 throw EdgeError(.invalidRequest, "malformed multipart body: more than \(limits.maxSilentBytes) bytes without a part (a header line or preamble too long)")
             }
         }
-        defer { output.removeAll(keepingCapacity: true) }
-        return output
+        guard output.readableBytes > 0 else { return [] }
+        defer { output = ByteBuffer() }
+        return [output]
     }
 
     /// Checks the body is complete (it ended with the closing boundary) and valid; returns what it carried.
@@ -228,7 +230,10 @@ public final class MultipartUploadReader {
                 if let header, let failure = dimensionFailure(header) { self.failure = failure }
             }
         }
-        if failure == nil { output.append(buffer) }
+        if failure == nil {
+            var buffer = buffer
+            output.writeBuffer(&buffer)
+        }
     }
 
     private func frameHeader() throws(EdgeError) -> JPEGHeader {

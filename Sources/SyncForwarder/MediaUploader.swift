@@ -4,7 +4,6 @@ import FarmIQCore
 import FarmIQStorage
 import Logging
 import NIOCore
-import _NIOFileSystem
 
 /// Image bytes to the cloud, bytes first (`contracts.md` §4), run by ``SyncForwarder`` while it holds the outbox
 /// lease (so one replica uploads): reads images whose bytes the cloud lacks, oldest first, `PUT`s each with
@@ -12,10 +11,10 @@ import _NIOFileSystem
 /// its `media.stored` event to the outbox in one transaction. A `kill -9` at any point loses no image and never
 /// emits `media.stored` for bytes the cloud lacks: an image not marked is sent again, and the cloud answers `200`.
 ///
-/// The file is read from the media volume and checked against its row's SHA-256 before it is sent.
+/// The bytes come from a ``MediaSource`` and are checked against the row's SHA-256 before they are sent.
 struct MediaUploader: Sendable {
     let store: any MediaObjectStore
-    let mediaRoot: String
+    let source: MediaSource
     let cloudURL: String
     let token: String?
     let client: HTTPClient
@@ -79,9 +78,12 @@ struct MediaUploader: Sendable {
     func upload(_ object: MediaObject) async -> MediaUploadStateMachine.Outcome {
         let bytes: ByteBuffer
         do {
-            bytes = try await ByteBuffer(contentsOf: FilePath(object.path.absolute(under: mediaRoot)), maximumSizeAllowed: .mebibytes(16))
+            guard let found = try await source.bytes(of: object) else {
+                return .unreadable(reason: "the file \(object.path) is gone")
+            }
+            bytes = found
         } catch {
-            return .unreadable(reason: "the file \(object.path) cannot be read: \(error)")
+            return .retryable(reason: "reading \(object.path) failed: \(String(describing: error).prefix(200))", retryAfter: nil)
         }
         let digest = SHA256.hash(data: bytes.readableBytesView).map { String(format: "%02x", $0) }.joined()
         guard digest == object.sha256 else {

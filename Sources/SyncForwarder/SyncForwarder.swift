@@ -24,12 +24,12 @@ public final class SyncForwarder: Service, Sendable {
     let logger: Logger
     let metrics: SyncMetrics
     /// Where image bytes come from, when this process uploads media (`nil`: events only).
-    let media: (store: any MediaObjectStore, root: String)?
+    let media: (store: any MediaObjectStore, source: MediaSource)?
 
     /// `client` should carry ``httpClientConfiguration(_:)``'s timeouts, so a slow upload that makes progress
     /// is not cut off.
     public init(configuration: SyncForwarderConfiguration, store: any OutboxStore, httpClient: HTTPClient,
-                registry: PrometheusCollectorRegistry, logger: Logger, media: (store: any MediaObjectStore, root: String)? = nil) {
+                registry: PrometheusCollectorRegistry, logger: Logger, media: (store: any MediaObjectStore, source: MediaSource)? = nil) {
         self.media = media
         self.configuration = configuration
         self.store = store
@@ -111,7 +111,7 @@ public final class SyncForwarder: Service, Sendable {
     private func mediaUploader(url: String) -> MediaUploader? {
         guard let media, let cloudURL = configuration.cloudURL else { return nil }
         return MediaUploader(
-            store: media.store, mediaRoot: media.root, cloudURL: cloudURL, token: configuration.token, client: client,
+            store: media.store, source: media.source, cloudURL: cloudURL, token: configuration.token, client: client,
             settings: .init(
                 concurrency: configuration.batchesInFlight, backoffBase: configuration.backoffBase, backoffCap: configuration.backoffCap,
                 maximumRetryAfter: configuration.maximumRetryAfter, unauthorizedRetryInterval: configuration.unauthorizedRetryInterval),

@@ -28,7 +28,18 @@ enum SessionJSON {
         ]))
     }
 
-    static func detail(_ stored: StoredSession) -> String {
+    /// One image of a session: its ids, size, whether the cloud has its bytes, and where to fetch it.
+    static func image(_ object: MediaObject) -> JSONValue {
+        .object([
+            ("media_id", .string(object.mediaID)), ("captured_at", .string(object.capturedAt.rfc3339)),
+            ("sha256", .string(object.sha256)), ("size_bytes", .number(JSONNumber(Int(object.sizeBytes)))),
+            ("width", .number(JSONNumber(object.width))), ("height", .number(JSONNumber(object.height))),
+            ("uploaded", .bool(object.uploadedAt != nil)), ("reclaimed", .bool(object.evictedAt != nil)),
+            ("url", .string("/api/v1/media/\(object.mediaID)")),
+        ])
+    }
+
+    static func detail(_ stored: StoredSession, images: [MediaObject] = []) -> String {
         var result: JSONValue = .null
         if let text = stored.resultJSON, let parsed = try? JSONParser.parse(text) { result = parsed }
         let readings: [JSONValue] = stored.readings.map { reading in
@@ -42,8 +53,7 @@ enum SessionJSON {
             ("session", summary(stored)),
             ("result", result),
             ("readings", .array(readings)),
-            // The media store is not built yet: no image is stored for any session.
-            ("images", .array([])),
+            ("images", .array(images.map(image))),
         ]))
     }
 }

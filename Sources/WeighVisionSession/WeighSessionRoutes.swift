@@ -10,7 +10,7 @@ import NIOCore
 ///   first (by the session's first event), at most `limit` (1–500, default 100); `next_cursor` names the next
 ///   page, `null` on the last.
 /// - `GET /api/v1/weighvision/sessions/{session_id}?tenant_id=`: the session, its last finalized result, its
-///   readings and its images (none until the media store exists). Another tenant's session is `404`.
+///   readings and its images (with the URL of each). Another tenant's session is `404`.
 /// - `POST /internal/v1/weighvision/batches` (cluster mode: the gateway's session events, see ``FarmIQCore/GatewayBatch``).
 public struct WeighSessionRoutes: Sendable {
     let store: any WeighSessionStore
@@ -18,7 +18,14 @@ public struct WeighSessionRoutes: Sendable {
     let validator: EnvelopeValidator
     let acceptsGatewayBatches: Bool
 
-    public init(store: any WeighSessionStore, policy: SessionPolicy, validator: EnvelopeValidator = EnvelopeValidator(), acceptsGatewayBatches: Bool) {
+    /// The media store's rows, for the images of a session (`nil`: the detail lists none).
+    let media: (any MediaObjectStore)?
+
+    public init(
+        store: any WeighSessionStore, policy: SessionPolicy, validator: EnvelopeValidator = EnvelopeValidator(), acceptsGatewayBatches: Bool,
+        media: (any MediaObjectStore)? = nil
+    ) {
+        self.media = media
         self.store = store
         self.policy = policy
         self.validator = validator
@@ -47,7 +54,8 @@ public struct WeighSessionRoutes: Sendable {
             guard let stored = try await store.session(tenantID: tenant, sessionID: sessionID) else {
                 throw HTTPError(.notFound, message: "no session \(sessionID) for tenant \(tenant)")
             }
-            return Self.json(SessionJSON.detail(stored))
+            let images = try await media?.images(tenantID: tenant, sessionID: sessionID) ?? []
+            return Self.json(SessionJSON.detail(stored, images: images))
         }
         guard acceptsGatewayBatches else { return }
         router.post(RouterPath(GatewayBatch.sessionPath)) { request, _ in

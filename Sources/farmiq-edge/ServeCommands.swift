@@ -2,6 +2,7 @@ import ArgumentParser
 import FarmIQCore
 import Foundation
 import FarmIQApp
+import Logging
 
 struct AllInOneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,7 +70,7 @@ struct StatusCommand: AsyncParsableCommand {
 }
 
 struct SimulateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Publish realistic barn telemetry from N simulated devices.")
+    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Publish realistic barn telemetry from N simulated devices, and run weigh stations (sessions over MQTT, images over HTTP).")
 
     @Option(help: "number of devices") var devices: Int = 10
     @Option(help: "messages per second per device") var rate: Double = 1
@@ -80,13 +81,27 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("file holding the MQTT password of the simulated devices (or set FARMIQ_SIMULATOR_PASSWORD)", valueName: "path"))
     var passwordFile: String?
     @Option(name: .customLong(ConfigurationKey.mqttURL.flagName), help: .init(.mqttURL)) var mqttURL: String?
+    @Option(help: ArgumentHelp(
+        "weigh stations to run: a file with one `{tenant}/{farm}/{barn}/{device} {device token}` per line (devices added with `farmiq-edge devices add`; the token is also the device's broker password)",
+        valueName: "path"))
+    var stationsFile: String?
+    @Option(help: "where the stations upload images (the edge's HTTP base URL)") var mediaURL: String = "http://127.0.0.1:8080"
+    @Option(help: "seconds between two weigh sessions of a station") var sessionInterval: Double = 20
+    @Option(help: "images each station uploads per session") var imagesPerSession: Int = 3
+    @Option(help: ArgumentHelp("directory for each image's ground truth (true count and weights, one JSON per image); never read by the edge", valueName: "path"))
+    var groundTruthDir: String?
+    @Option(help: "stop each station after this many sessions") var sessions: Int?
     @OptionGroup var options: DatabaseFlags
 
     func validate() throws {
         guard Identifier.isValidName(tenant), Identifier.isValidName(farm) else {
             throw ValidationError("--tenant and --farm must be 1-64 chars of [A-Za-z0-9_-]")
         }
-        guard (1...10_000).contains(devices) else { throw ValidationError("--devices must be 1-10000") }
+        guard (0...10_000).contains(devices), devices > 0 || stationsFile != nil else {
+            throw ValidationError("--devices must be 1-10000 (0 only with --stations-file)")
+        }
+        guard sessionInterval >= 0.1, sessionInterval <= 86_400 else { throw ValidationError("--session-interval must be 0.1-86400") }
+        guard (0...20).contains(imagesPerSession) else { throw ValidationError("--images-per-session must be 0-20") }
         guard rate > 0, rate <= 10_000 else { throw ValidationError("--rate must be in (0, 10000]") }
         guard (1...64).contains(barns) else { throw ValidationError("--barns must be 1-64") }
     }
@@ -101,13 +116,35 @@ struct SimulateCommand: AsyncParsableCommand {
                 mqttURL: configuration.mqttURL, password: password, tenantID: tenant, farmID: farm, barns: barns,
                 devices: devices, rate: rate, totalMessages: count),
             logger: logger)
-        try await simulator.run()
+        var stations: [WeighStationSimulator.Station] = []
+        if let stationsFile {
+            guard let text = try? String(contentsOfFile: stationsFile, encoding: .utf8) else {
+                throw ValidationError("cannot read --stations-file \(stationsFile)")
+            }
+            for line in text.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard fields.count == 2, let address = DeviceAddress(path: String(fields[0])), DeviceToken.isWellFormed(fields[1]) else {
+                    throw ValidationError("--stations-file: each line is `{tenant}/{farm}/{barn}/{device} {device token}`")
+                }
+                stations.append(.init(address: address, token: String(fields[1])))
+            }
+        }
+        let weighStations = WeighStationSimulator(
+            configuration: .init(
+                mqttURL: configuration.mqttURL, mediaURL: mediaURL, stations: stations, interval: .seconds(sessionInterval),
+                imagesPerSession: imagesPerSession, groundTruthDirectory: groundTruthDir, sessionsPerStation: sessions),
+            logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if devices > 0 { group.addTask { try await simulator.run() } }
+            if !stations.isEmpty { group.addTask { try await weighStations.run() } }
+            try await group.waitForAll()
+        }
     }
 }
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self, BenchOutboxCommand.self, BenchDrainCommand.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self, BenchOutboxCommand.self, BenchDrainCommand.self, BenchMediaCommand.self])
 }
 
 struct BenchIngestCommand: AsyncParsableCommand {
@@ -167,5 +204,37 @@ struct BenchDrainCommand: AsyncParsableCommand {
         let configuration = options.resolve()
         let logger = options.bootstrapToolLogging(configuration, label: "farmiq-bench")
         print(try await DrainBenchmark.run(configuration: configuration, events: max(1, events), logger: logger))
+    }
+}
+
+struct BenchMediaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "media",
+        abstract: "Image uploads to a child media-store (uploads/s, MB/s, p50/p99, peak RSS) against the disk's ceiling; 10 MiB uploads' RSS; session finalization rate.")
+
+    @Option(help: "uploads in the throughput phase") var uploads: Int = 2000
+    @Option(help: "concurrent clients") var clients: Int = 16
+    @Option(help: "bytes of each image in the throughput phase") var imageBytes: Int = 200_000
+    @Option(help: "due sessions in the finalization phase") var sessions: Int = 10_000
+    @Option(help: "scratch directory (deleted before and after)") var directory: String = "./data/bench-media"
+    @Option(help: "HTTP port of the child media-store") var httpPort: Int = 18_083
+
+    func validate() throws {
+        guard (1...1_000_000).contains(uploads) else { throw ValidationError("--uploads must be 1-1000000") }
+        guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1-256") }
+        guard (1000...10_000_000).contains(imageBytes) else { throw ValidationError("--image-bytes must be 1000-10000000") }
+        guard (1...1_000_000).contains(sessions) else { throw ValidationError("--sessions must be 1-1000000") }
+    }
+
+    func run() async throws {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var logger = Logger(label: "farmiq-bench")
+        logger.logLevel = .warning
+        let benchmark = MediaBenchmark(
+            configuration: .init(
+                uploads: uploads, clients: clients, imageBytes: imageBytes, sessions: sessions,
+                directory: URL(fileURLWithPath: directory).standardizedFileURL.path, httpPort: httpPort, executable: executable),
+            logger: logger)
+        print(try await benchmark.run())
     }
 }

@@ -17,6 +17,8 @@ struct MediaSyncTests {
         let cloudURL = "http://127.0.0.1:\(cloudPort)"
         let edge = try await InProcessEdge.start(databaseURL: databaseURL, settings: [
             "FARMIQ_MEDIA_ROOT": root, "FARMIQ_CLOUD_URL": cloudURL, "FARMIQ_CLOUD_TOKEN": "edge-secret",
+            // Only this test's tenant: other tests publish on the same broker at the same time.
+            "FARMIQ_INGEST_TENANT": tenant,
         ])
         let device = MediaUploadClient(baseURL: edge.baseURL, token: token)
 

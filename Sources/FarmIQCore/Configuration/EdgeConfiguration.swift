@@ -50,6 +50,8 @@ public struct EdgeConfiguration: Sendable {
     public var mediaHardWatermark: Double
     /// Used fraction of the media volume above which uploaded images' files are reclaimed (never above the hard one).
     public var mediaSoftWatermark: Double
+    /// Cluster mode: the media store's base URL, for the forwarder's image bytes.
+    public var mediaURL: String?
     /// A path on the database volume; nil means the SQLite file's folder (PostgreSQL: not watched).
     public var dbVolumePath: String?
 
@@ -145,6 +147,7 @@ public struct EdgeConfiguration: Sendable {
             throw EdgeError(.invalidConfiguration, "FARMIQ_MEDIA_SOFT_WATERMARK must be a fraction in (0, 1]")
         }
         mediaSoftWatermark = min(mediaSoft, mediaHard)
+        mediaURL = value(.mediaURL).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
     /// The path whose file system is the database volume (watermarks, `farmiq_volume_used_ratio{volume="db"}`,

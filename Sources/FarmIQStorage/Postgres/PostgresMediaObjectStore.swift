@@ -150,6 +150,13 @@ struct PostgresMediaObjectStore: MediaObjectStore {
             """, "session image count").integer("session image count")
     }
 
+    func images(tenantID: String, sessionID: String) async throws -> [MediaObject] {
+        try await objects("""
+            SELECT \(unescaped: Self.columns) FROM media_objects WHERE tenant_id = \(tenantID) AND session_id = \(sessionID)::uuid
+            ORDER BY captured_at, media_id LIMIT 1000
+            """, "session images")
+    }
+
     private func objects(_ query: PostgresQuery, _ operation: String) async throws -> [MediaObject] {
         let rows = try await backend.query(query, operation)
         var objects: [MediaObject] = []

@@ -174,6 +174,20 @@ struct SQLiteMediaObjectStore: MediaObjectStore {
         }
     }
 
+    func images(tenantID: String, sessionID: String) async throws -> [MediaObject] {
+        try await backend.read { connection in
+            let statement = try connection.statement("""
+                SELECT \(Self.columns) FROM media_objects WHERE tenant_id = ?1 AND session_id = ?2 ORDER BY captured_at, media_id LIMIT 1000
+                """)
+            defer { statement.reset() }
+            statement.bind(1, tenantID)
+            statement.bind(2, sessionID)
+            var objects: [MediaObject] = []
+            while try statement.step() { if let object = Self.decode(statement) { objects.append(object) } }
+            return objects
+        }
+    }
+
     static func decode(_ s: SQLiteStatement) -> MediaObject? {
         guard let address = DeviceAddress(tenantID: s.string(1), farmID: s.string(2), barnID: s.string(3), deviceID: s.string(4)),
             let path = MediaPath(stored: s.string(8))

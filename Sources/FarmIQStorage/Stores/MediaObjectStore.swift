@@ -36,6 +36,9 @@ public protocol MediaObjectStore: Sendable {
 
     /// How many images a session has (the session's finalization, `contracts.md` §3a).
     func imageCount(tenantID: String, sessionID: String) async throws -> Int
+
+    /// The images of a session, by `captured_at` (at most 1000).
+    func images(tenantID: String, sessionID: String) async throws -> [MediaObject]
 }
 
 /// What the store did with an upload: stored it, or found the same `(tenant_id, event_id)` already stored.
