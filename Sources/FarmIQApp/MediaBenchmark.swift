@@ -64,6 +64,8 @@ public struct MediaBenchmark: Sendable {
         let http = try await uploadPhase(name: "small", image: image, uploads: configuration.uploads)
         lines.append(String(format: "  HTTP upload:      %.0f uploads/s, %.1f MB/s, p50 %.1f ms, p99 %.1f ms, child peak RSS %.0f MB",
                             http.rate, http.rate * Double(image.count) / 1e6, http.p50 * 1000, http.p99 * 1000, Double(http.peakRSS) / 1e6))
+        lines.append(String(format: "  CPU per upload:   media store %.2f ms, the 16 clients %.2f ms (one machine: they share its cores)",
+                            http.serverCPU * 1000, http.clientCPU * 1000))
         let ceiling = try await diskCeiling(bytes: image.count, files: configuration.uploads)
         lines.append(String(format: "  disk ceiling:     %.0f files/s, %.1f MB/s (write, fsync, rename, fsync dir; %d at once)",
                             ceiling, ceiling * Double(image.count) / 1e6, configuration.clients))
@@ -91,6 +93,9 @@ public struct MediaBenchmark: Sendable {
 
     struct UploadRun {
         var rate: Double
+        /// CPU seconds per upload: the media-store child, and this process (the 16 clients).
+        var serverCPU: Double
+        var clientCPU: Double
         var p50: Double
         var p99: Double
         var peakRSS: Int
@@ -133,6 +138,7 @@ public struct MediaBenchmark: Sendable {
             let imageBuffer = ByteBuffer(bytes: image)
             let clock = ContinuousClock()
             let start = clock.now
+            let cpuStart = (ProcessStats.cpuSeconds(pid: child.processIdentifier) ?? 0, ProcessStats.cpuSeconds(pid: getpid()) ?? 0)
             let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
                 for client in 0..<configuration.clients {
                     group.addTask {
@@ -162,7 +168,9 @@ public struct MediaBenchmark: Sendable {
             let wall = (clock.now - start).seconds
             let sorted = latencies.sorted()
             let run = UploadRun(
-                rate: Double(uploads) / wall, p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)],
+                rate: Double(uploads) / wall,
+                serverCPU: ((ProcessStats.cpuSeconds(pid: child.processIdentifier) ?? 0) - cpuStart.0) / Double(uploads),
+                clientCPU: ((ProcessStats.cpuSeconds(pid: getpid()) ?? 0) - cpuStart.1) / Double(uploads), p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)],
                 peakRSS: ProcessStats.peakRSS(pid: child.processIdentifier) ?? 0, wall: wall)
             try await http.shutdown()
             return run

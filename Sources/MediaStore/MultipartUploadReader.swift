@@ -169,7 +169,7 @@ public final class MultipartUploadReader {
             }
             fields[name] = value.trimmingASCIISpaces()
         case .image:
-            if imagePrefix.count < 3 { failure = notJPEG() }
+            if header == nil, imagePrefix.count < 3 { failure = notJPEG() }
         case .pending, .ignored:
             break
         }
@@ -217,17 +217,21 @@ public final class MultipartUploadReader {
             return
         }
         let before = imagePrefix.count
-        if before < limits.headerPrefixBytes {
+        // The prefix is kept only until the frame header is read (usually within the first 16 KiB).
+        if header == nil, before < limits.headerPrefixBytes {
             imagePrefix.append(contentsOf: buffer.readableBytesView.prefix(limits.headerPrefixBytes - before))
             if before < 3, imagePrefix.count >= 3, !JPEGHeader.hasStartOfImage(imagePrefix) {
                 failure = notJPEG()
                 return
             }
-            // Try the header once 64 KiB are in (it is almost always there), so an oversized frame is refused
+            // Try the header each time the prefix passes 16, 64 and 256 KiB, so an oversized frame is refused
             // before the rest of the body is read; `finish` tries again with the whole prefix.
-            if header == nil, before < 65_536, imagePrefix.count >= 65_536 {
+            if [16_384, 65_536, 262_144].contains(where: { before < $0 && imagePrefix.count >= $0 }) {
                 header = JPEGHeader.parse(imagePrefix)
-                if let header, let failure = dimensionFailure(header) { self.failure = failure }
+                if let header {
+                    imagePrefix = []
+                    if let failure = dimensionFailure(header) { self.failure = failure }
+                }
             }
         }
         if failure == nil {
@@ -237,7 +241,10 @@ public final class MultipartUploadReader {
     }
 
     private func frameHeader() throws(EdgeError) -> JPEGHeader {
-        if header == nil { header = JPEGHeader.parse(imagePrefix) }
+        if header == nil {
+            header = JPEGHeader.parse(imagePrefix)
+            imagePrefix = []
+        }
         guard let header else { throw notJPEG() }
         if let failure = dimensionFailure(header) { throw failure }
         return header

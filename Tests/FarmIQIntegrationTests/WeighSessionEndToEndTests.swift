@@ -127,4 +127,38 @@ struct WeighSessionEndToEndTests {
         }
         await publisher.stop()
     }
+
+    @Test("a session's images: counted in its finalization, listed with their URLs in its detail")
+    func sessionWithImages() async throws {
+        let databaseURL = try await TestEnvironment.freshDatabaseURL(.sqlite)
+        let tenant = TestEnvironment.uniqueName("wi")
+        let root = try MediaUploadClient.freshRoot()
+        let token = try await MediaUploadClient.register("\(tenant)/farm-1/barn-1/cam-1", databaseURL: databaseURL)
+        let edge = try await InProcessEdge.start(databaseURL: databaseURL, settings: [
+            "FARMIQ_SESSION_GRACE_SECONDS": "2", "FARMIQ_MEDIA_ROOT": root, "FARMIQ_INGEST_TENANT": tenant,
+        ])
+        let camera = MediaUploadClient(baseURL: edge.baseURL, token: token)
+        let session = EventID.v7()
+        var mediaIDs: [String] = []
+        for seed in 0..<2 {
+            let answer = try await camera.upload(MediaUploadClient.jpeg(seed: seed), capturedAt: Timestamp.now().adding(milliseconds: Int64(seed)).rfc3339, sessionID: session)
+            #expect(answer.status == 201)
+            mediaIDs.append(try #require(answer.mediaID))
+        }
+        let publisher = try await TestPublisher()
+        #expect(try await publisher.publish(Self.messages(session: session, tenant: tenant, readings: [4.1, 4.2, 4.15])) == 5)
+        let detailURL = edge.baseURL + "/api/v1/weighvision/sessions/\(session)?tenant_id=\(tenant)"
+        var detail: JSONValue = .null
+        try await eventually(timeout: .seconds(60)) {
+            detail = try await HTTP.getJSON(detailURL)
+            return detail["session"]?["status"] == .string("completed") && detail["session"]?["due_at"] == .null
+        }
+        #expect(detail["result"]?["images"]?["count"] == .number(JSONNumber(2)))
+        guard case .array(let images)? = detail["images"] else { Issue.record("no images: \(detail)"); return }
+        #expect(images.count == 2)
+        #expect(Set(images.compactMap { if case .string(let id)? = $0["media_id"] { id } else { nil } }) == Set(mediaIDs))
+        #expect(images.first?["url"] == .string("/api/v1/media/\(mediaIDs[0])"))
+        await publisher.stop()
+        await edge.stop()
+    }
 }
