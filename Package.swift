@@ -147,6 +147,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // edge-vision-inference: the image pipeline (decode, threshold, components, features) and the weight model.
+        .target(
+            name: "VisionInference",
+            dependencies: ["FarmIQCore", "CTurboJPEG"],
+            swiftSettings: swiftSettings
+        ),
         // edge-ingress-gateway: MQTT → validated batches → owners, ack after commit.
         .target(
             name: "IngressGateway",
@@ -248,6 +254,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FarmIQCoreTests", dependencies: ["FarmIQCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "VisionInferenceTests", dependencies: ["VisionInference", "MediaStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MediaStoreTests",
             dependencies: ["MediaStore", "FarmIQCore", .product(name: "NIOCore", package: "swift-nio")],

@@ -1,3 +1,4 @@
+import Foundation
 import FarmIQCore
 import FarmIQMQTT
 import Logging
@@ -111,7 +112,7 @@ struct DeviceModel {
 
     mutating func next<G: RandomNumberGenerator>(at time: Timestamp, using generator: inout G) -> String {
         let day = time.secondsSinceEpoch / 86_400
-        let cycle = sinApprox((day - day.rounded(.down)) * 2 * Double.pi)
+        let cycle = sin((day - day.rounded(.down)) * 2 * Double.pi)
         func noise(_ scale: Double) -> Double { Double.random(in: -scale...scale, using: &generator) }
         switch kind {
         case .climate:

@@ -1,3 +1,4 @@
+import Foundation
 import MediaStore
 
 /// A synthetic top view of a weigh platform, as the simulator's station cameras upload it: a dark barn floor, the
@@ -33,7 +34,7 @@ struct TopViewScene: Sendable {
     init<G: RandomNumberGenerator>(weightsKg: [Double], using random: inout G) {
         var birds: [Bird] = []
         for weight in weightsKg {
-            let area = Self.pixelsPerKg23 * pow23(max(weight, 0.05))
+            let area = Self.pixelsPerKg23 * pow(max(weight, 0.05), 2.0 / 3.0)
             let ratio = Double.random(in: 1.55...1.85, using: &random)
             let semiMinor = (area / (Double.pi * ratio)).squareRoot()
             let semiMajor = semiMinor * ratio
@@ -64,7 +65,7 @@ struct TopViewScene: Sendable {
                 for bird in birds {
                     let dx = Double(x) - bird.centerX, dy = Double(y) - bird.centerY
                     guard abs(dx) <= bird.semiMajor + 2, abs(dy) <= bird.semiMajor + 2 else { continue }
-                    let c = cosApprox(bird.angle), s = sinApprox(bird.angle)
+                    let c = cos(bird.angle), s = sin(bird.angle)
                     let u = (dx * c + dy * s) / bird.semiMajor, v = (-dx * s + dy * c) / bird.semiMinor
                     let r = (u * u + v * v).squareRoot()
                     if r < 1.06 {
@@ -99,21 +100,3 @@ struct TopViewScene: Sendable {
 
     private func rounded(_ value: Double) -> String { "\((value * 1000).rounded() / 1000)" }
 }
-
-/// x^(2/3) by Newton's method on the cube root (the app target avoids Foundation's `pow`).
-func pow23(_ x: Double) -> Double {
-    guard x > 0 else { return 0 }
-    var root = x > 1 ? x / 3 : x
-    for _ in 0..<40 { root = root - (root * root * root - x) / (3 * root * root) }
-    return root * root
-}
-
-/// sin and cos without Foundation: a 9th-order Taylor series after reduction to [-π, π].
-func sinApprox(_ x: Double) -> Double {
-    var v = x.truncatingRemainder(dividingBy: 2 * Double.pi)
-    if v > Double.pi { v -= 2 * Double.pi } else if v < -Double.pi { v += 2 * Double.pi }
-    let v2 = v * v
-    return v * (1 - v2 / 6 * (1 - v2 / 20 * (1 - v2 / 42 * (1 - v2 / 72))))
-}
-
-func cosApprox(_ x: Double) -> Double { sinApprox(x + Double.pi / 2) }

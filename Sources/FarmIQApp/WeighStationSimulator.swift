@@ -107,7 +107,7 @@ public struct WeighStationSimulator: Sendable {
         let imageAt = Set((0..<configuration.imagesPerSession).map { ($0 + 1) * readings / (configuration.imagesPerSession + 1) })
         for seq in 0..<readings {
             // Settling towards the total (time constant ~4 readings), scale noise ±20 g, a spike now and then.
-            let settle = total * (1 - expApprox(-Double(seq + 1) / 4))
+            let settle = total * (1 - exp(-Double(seq + 1) / 4))
             let spike = Double.random(in: 0..<1, using: &random) < 0.08 ? total * Double.random(in: 0.08...0.2, using: &random) : 0
             let weight = ((settle + spike + Double.random(in: -0.02...0.02, using: &random)) * 1000).rounded() / 1000
             let stable = seq >= 12 && spike == 0
@@ -173,11 +173,4 @@ public struct WeighStationSimulator: Sendable {
             }
         }
     }
-}
-
-/// e^x for x ≤ 0 without Foundation: repeated squaring of a short series.
-func expApprox(_ x: Double) -> Double {
-    var y = 1 + x / 1024
-    for _ in 0..<10 { y *= y }
-    return max(0, y)
 }

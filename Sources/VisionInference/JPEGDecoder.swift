@@ -1,0 +1,54 @@
+import CTurboJPEG
+
+/// Decodes a JPEG to its luminance only, with libjpeg-turbo's TurboJPEG API (`tjDecompress2` into `TJPF_GRAY`), at
+/// full size or scaled down by 2, 4 or 8 inside the decoder (the IDCT skips what the smaller size does not need).
+/// Warnings stop the decode (`TJFLAG_STOPONWARNING`): a truncated or corrupt file is a failure, not a gray guess.
+public enum JPEGDecoder {
+    public enum Failure: Error, Sendable, Equatable {
+        /// Not a JPEG TurboJPEG can read, truncated, or corrupt; the decoder's message.
+        case corrupt(String)
+        /// Smaller than 16×16 pixels.
+        case tooSmall(width: Int, height: Int)
+        /// Larger than the media store's 8192×8192 (it never stores one; checked again here).
+        case tooLarge(width: Int, height: Int)
+
+        /// The `reason` of `inference.failed` (`contracts.md` §4).
+        public var reason: String {
+            switch self {
+            case .corrupt(let message): "corrupt_jpeg: \(message)"
+            case .tooSmall(let width, let height): "image_too_small: \(width)×\(height)"
+            case .tooLarge(let width, let height): "image_too_large: \(width)×\(height)"
+            }
+        }
+    }
+
+    /// `scale`: 1, 2, 4 or 8 (the decoded image is `ceil(width / scale) × ceil(height / scale)`).
+    public static func luminance(_ jpeg: [UInt8], scale: Int = 1) -> Result<GrayImage, Failure> {
+        precondition([1, 2, 4, 8].contains(scale))
+        guard let handle = tjInitDecompress() else { return .failure(.corrupt("TurboJPEG could not start")) }
+        defer { tjDestroy(handle) }
+        return jpeg.withUnsafeBufferPointer { source -> Result<GrayImage, Failure> in
+            guard let base = source.baseAddress, source.count >= 4 else { return .failure(.corrupt("empty file")) }
+            var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+            guard tjDecompressHeader3(handle, base, UInt(source.count), &width, &height, &subsampling, &colorspace) == 0 else {
+                return .failure(.corrupt(message(handle)))
+            }
+            guard width >= 16, height >= 16 else { return .failure(.tooSmall(width: Int(width), height: Int(height))) }
+            guard width <= 8192, height <= 8192 else { return .failure(.tooLarge(width: Int(width), height: Int(height))) }
+            let scaledWidth = (Int(width) + scale - 1) / scale, scaledHeight = (Int(height) + scale - 1) / scale
+            var pixels = [UInt8](repeating: 0, count: scaledWidth * scaledHeight)
+            let status = pixels.withUnsafeMutableBufferPointer { destination in
+                tjDecompress2(
+                    handle, base, UInt(source.count), destination.baseAddress, Int32(scaledWidth), 0, Int32(scaledHeight),
+                    Int32(TJPF_GRAY.rawValue), TJFLAG_STOPONWARNING)
+            }
+            guard status == 0 else { return .failure(.corrupt(message(handle))) }
+            return .success(GrayImage(width: scaledWidth, height: scaledHeight, pixels: pixels))
+        }
+    }
+
+    private static func message(_ handle: tjhandle) -> String {
+        guard let text = tjGetErrorStr2(handle) else { return "unknown error" }
+        return String(String(cString: text).prefix(120))
+    }
+}

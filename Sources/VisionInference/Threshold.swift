@@ -1,0 +1,36 @@
+/// Otsu's threshold (N. Otsu, "A threshold selection method from gray-level histograms", 1979): the level that
+/// maximises the between-class variance of a 256-bin histogram. Pixels `> threshold` are the bright class.
+public enum Threshold {
+    /// `nil` when the histogram is empty or holds a single level (nothing to separate).
+    public static func otsu(_ histogram: [Int]) -> Int? {
+        precondition(histogram.count == 256)
+        let total = histogram.reduce(0, +)
+        guard total > 0 else { return nil }
+        var sumAll = 0.0
+        for (level, count) in histogram.enumerated() { sumAll += Double(level * count) }
+        var weightBackground = 0, sumBackground = 0.0
+        var best: (level: Int, variance: Double)?
+        for level in 0..<255 {
+            weightBackground += histogram[level]
+            guard weightBackground > 0 else { continue }
+            let weightForeground = total - weightBackground
+            guard weightForeground > 0 else { break }
+            sumBackground += Double(level * histogram[level])
+            let meanBackground = sumBackground / Double(weightBackground)
+            let meanForeground = (sumAll - sumBackground) / Double(weightForeground)
+            let difference = meanBackground - meanForeground
+            let variance = Double(weightBackground) * Double(weightForeground) * difference * difference
+            if best == nil || variance > best!.variance { best = (level, variance) }
+        }
+        return best?.level
+    }
+
+    /// Pixels brighter than `level` (within `within`, if given).
+    public static func mask(_ image: GrayImage, above level: Int, within: BinaryMask? = nil) -> BinaryMask {
+        var mask = BinaryMask(width: image.width, height: image.height)
+        for index in image.pixels.indices where Int(image.pixels[index]) > level && (within?.bits[index] ?? true) {
+            mask.bits[index] = true
+        }
+        return mask
+    }
+}
