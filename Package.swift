@@ -196,6 +196,7 @@ let package = Package(
                 "TelemetryTimeseries",
                 "WeighVisionSession",
                 "MediaStore",
+                "VisionInference",
                 "SyncForwarder",
                 "CloudSim",
                 .product(name: "MultipartKit", package: "multipart-kit"),

@@ -144,7 +144,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self, BenchOutboxCommand.self, BenchDrainCommand.self, BenchMediaCommand.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [BenchIngestCommand.self, BenchOutboxCommand.self, BenchDrainCommand.self, BenchMediaCommand.self, BenchInferenceCommand.self])
 }
 
 struct BenchIngestCommand: AsyncParsableCommand {
@@ -236,5 +236,22 @@ struct BenchMediaCommand: AsyncParsableCommand {
                 directory: URL(fileURLWithPath: directory).standardizedFileURL.path, httpPort: httpPort, executable: executable),
             logger: logger)
         print(try await benchmark.run())
+    }
+}
+
+struct BenchInferenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inference",
+        abstract: "The image pipeline on the simulator's top views: ms per image (decode alone, whole pipeline), images/s, count and weight accuracy.")
+
+    @Option(help: "images to generate and analyse") var images: Int = 300
+    @Option(help: "seed of the generated images") var seed: UInt64 = 42
+
+    func validate() throws {
+        guard (1...100_000).contains(images) else { throw ValidationError("--images must be 1-100000") }
+    }
+
+    func run() async throws {
+        print(await InferenceBenchmark.run(images: images, seed: seed))
     }
 }
