@@ -150,7 +150,14 @@ let package = Package(
         // edge-vision-inference: the image pipeline (decode, threshold, components, features) and the weight model.
         .target(
             name: "VisionInference",
-            dependencies: ["FarmIQCore", "CTurboJPEG"],
+            dependencies: [
+                "FarmIQCore", "FarmIQStorage", "CTurboJPEG",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // edge-ingress-gateway: MQTT → validated batches → owners, ack after commit.

@@ -11,6 +11,8 @@ public enum EdgeMode: String, Sendable, CaseIterable {
     case weighvisionSession = "weighvision-session"
     /// edge-media-store alone (cluster mode): image uploads, the media volume and its sweep.
     case mediaStore = "media-store"
+    /// edge-vision-inference alone (cluster mode): image analysis of the jobs the media store queues.
+    case visionInference = "vision-inference"
     /// edge-sync-forwarder alone (cluster mode; run two for availability, one holds the lease).
     case syncForwarder = "sync-forwarder"
 
@@ -18,5 +20,6 @@ public enum EdgeMode: String, Sendable, CaseIterable {
     var runsTelemetry: Bool { self == .allInOne || self == .telemetryTimeseries }
     var runsSessions: Bool { self == .allInOne || self == .weighvisionSession }
     var runsMediaStore: Bool { self == .allInOne || self == .mediaStore }
+    var runsInference: Bool { self == .allInOne || self == .visionInference }
     var runsForwarder: Bool { self == .allInOne || self == .syncForwarder }
 }

@@ -7,6 +7,7 @@ import Hummingbird
 import IngressGateway
 import Logging
 import MediaStore
+import VisionInference
 import Prometheus
 import ServiceLifecycle
 import SyncForwarder
@@ -84,7 +85,7 @@ public struct EdgeProcess: Sendable {
                     store: database.sessions, policy: configuration.sessionPolicy, validator: configuration.validator,
                     acceptsGatewayBatches: !mode.runsGateway, media: database.media
                 ).register(on: router)
-                services.append(SessionFinalizer(store: database.sessions, metrics: metrics, logger: logger, media: database.media))
+                services.append(SessionFinalizer(store: database.sessions, metrics: metrics, logger: logger, images: Self.sessionImages(database)))
                 let sessions = database.sessions
                 let log = logger
                 refreshers.append {
@@ -115,6 +116,23 @@ public struct EdgeProcess: Sendable {
                         metrics.update(try await media.backlog())
                     } catch {
                         log.warning("metrics: media backlog unavailable", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            if mode.runsInference {
+                let metrics = InferenceMetrics(registry: registry)
+                services.append(InferenceService(
+                    configuration: .init(
+                        workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, mediaRoot: configuration.mediaRoot),
+                    store: database.inference, metrics: metrics, logger: logger))
+                let inference = database.inference
+                let log = logger
+                refreshers.append {
+                    do {
+                        let backlog = try await inference.backlog()
+                        metrics.update(waiting: backlog.waiting, oldestCreatedAt: backlog.oldestCreatedAt)
+                    } catch {
+                        log.warning("metrics: inference backlog unavailable", metadata: ["error": "\(error)"])
                     }
                 }
             }
@@ -200,6 +218,17 @@ public struct EdgeProcess: Sendable {
             try? await httpClient?.shutdown()
             try? await syncClient?.shutdown()
             group.cancelAll()
+        }
+    }
+
+    /// A session's images for its finalization (`contracts.md` §3a): how many are stored, and what inference found.
+    static func sessionImages(_ database: EdgeDatabase) -> @Sendable (String, String) async throws -> SessionImages {
+        { tenantID, sessionID in
+            let count = try await database.media.imageCount(tenantID: tenantID, sessionID: sessionID)
+            let results = try await database.inference.sessionResults(tenantID: tenantID, sessionID: sessionID)
+            return SessionImages(
+                count: count, inferredCounts: results.counts, averageWeightEstimateKg: results.averageWeightKg,
+                modelVersion: results.modelVersion, calibrated: results.calibrated)
         }
     }
 

@@ -255,7 +255,7 @@ public struct MediaBenchmark: Sendable {
         if !batch.isEmpty { _ = try await database.sessions.ingest(batch, policy: policy) }
         let finalizer = SessionFinalizer(
             store: database.sessions, metrics: SessionMetrics(registry: PrometheusCollectorRegistry()), logger: logger, batchSize: 500,
-            media: database.media)
+            images: EdgeProcess.sessionImages(database))
         let clock = ContinuousClock()
         let start = clock.now
         var finalized = 0

@@ -26,6 +26,7 @@ public final class EdgeDatabase: Service {
     public let sessions: any WeighSessionStore
     public let devices: any DeviceRegistry
     public let media: any MediaObjectStore
+    public let inference: any InferenceStore
 
     private init(backend: Backend) {
         self.backend = backend
@@ -37,6 +38,7 @@ public final class EdgeDatabase: Service {
             sessions = SQLiteWeighSessionStore(backend: sqlite)
             devices = SQLiteDeviceRegistry(backend: sqlite)
             media = SQLiteMediaObjectStore(backend: sqlite)
+            inference = SQLiteInferenceStore(backend: sqlite)
         case .postgres(let postgres):
             telemetry = PostgresTelemetryStore(backend: postgres)
             ingress = PostgresIngressStore(backend: postgres)
@@ -44,6 +46,7 @@ public final class EdgeDatabase: Service {
             sessions = PostgresWeighSessionStore(backend: postgres)
             devices = PostgresDeviceRegistry(backend: postgres)
             media = PostgresMediaObjectStore(backend: postgres)
+            inference = PostgresInferenceStore(backend: postgres)
         }
     }
 

@@ -22,6 +22,18 @@ public enum JPEGDecoder {
         }
     }
 
+    /// The frame's size, without decoding.
+    public static func header(_ jpeg: [UInt8]) throws(Failure) -> (width: Int, height: Int) {
+        guard let handle = tjInitDecompress() else { throw .corrupt("TurboJPEG could not start") }
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let status = jpeg.withUnsafeBufferPointer { source in
+            tjDecompressHeader3(handle, source.baseAddress, UInt(source.count), &width, &height, &subsampling, &colorspace)
+        }
+        guard status == 0 else { throw .corrupt(message(handle)) }
+        return (Int(width), Int(height))
+    }
+
     /// `scale`: 1, 2, 4 or 8 (the decoded image is `ceil(width / scale) × ceil(height / scale)`).
     public static func luminance(_ jpeg: [UInt8], scale: Int = 1) -> Result<GrayImage, Failure> {
         precondition([1, 2, 4, 8].contains(scale))

@@ -13,14 +13,14 @@ public struct SessionFinalizer: Service {
     let logger: Logger
     let interval: Duration
     let batchSize: Int
-    /// The media store's rows, for the images of a session (their count now; inference results later).
-    let media: (any MediaObjectStore)?
+    /// What a session's images say (their count, and inference's counts and estimates); `nil`: nothing.
+    let images: (@Sendable (_ tenantID: String, _ sessionID: String) async throws -> SessionImages)?
 
     public init(
         store: any WeighSessionStore, metrics: SessionMetrics, logger: Logger, interval: Duration = .seconds(1), batchSize: Int = 200,
-        media: (any MediaObjectStore)? = nil
+        images: (@Sendable (_ tenantID: String, _ sessionID: String) async throws -> SessionImages)? = nil
     ) {
-        self.media = media
+        self.images = images
         self.store = store
         self.metrics = metrics
         self.logger = logger
@@ -51,9 +51,8 @@ public struct SessionFinalizer: Service {
     public func pass(now: Timestamp) async throws -> Int {
         var finalized = 0
         for session in try await store.dueSessions(now: now, limit: batchSize) {
-            var images = SessionImages.none
-            if let media { images.count = try await media.imageCount(tenantID: session.tenantID, sessionID: session.sessionID) }
-            guard let result = try await store.finalize(session, images: images, eventID: EventID.v7(), at: now) else { continue }
+            let found = try await images?(session.tenantID, session.sessionID) ?? .none
+            guard let result = try await store.finalize(session, images: found, eventID: EventID.v7(), at: now) else { continue }
             finalized += 1
             metrics.finalized(status: result.status.rawValue)
             logger.info("weigh session finalized", metadata: [

@@ -125,6 +125,7 @@ struct ConfigurationOptions: SettingsFlags {
     @Option(name: .customLong(ConfigurationKey.mediaHardWatermark.flagName), help: .init(.mediaHardWatermark)) var mediaHardWatermark: String?
     @Option(name: .customLong(ConfigurationKey.mediaSoftWatermark.flagName), help: .init(.mediaSoftWatermark)) var mediaSoftWatermark: String?
     @Option(name: .customLong(ConfigurationKey.mediaURL.flagName), help: .init(.mediaURL)) var mediaURL: String?
+    @Option(name: .customLong(ConfigurationKey.inferenceWorkers.flagName), help: .init(.inferenceWorkers)) var inferenceWorkers: String?
 
     /// The database URL given on the command line, if any.
     var databaseURL: String? { status.database.databaseURL }
@@ -139,7 +140,7 @@ struct ConfigurationOptions: SettingsFlags {
                 (.syncMaxBatchBytes, syncMaxBatchBytes), (.apiToken, try readSecret(apiTokenFile, for: .apiToken)), (.edgeID, edgeID), (.telemetryURL, telemetryURL), (.sessionURL, sessionURL),
                 (.sessionGraceSeconds, sessionGraceSeconds), (.sessionTimeoutSeconds, sessionTimeoutSeconds), (.telemetryRetentionDays, telemetryRetentionDays),
                 (.eventMaxAgeDays, eventMaxAgeDays), (.ingestBatchSize, ingestBatchSize), (.dbSoftWatermark, dbSoftWatermark),
-                (.mediaHardWatermark, mediaHardWatermark), (.mediaSoftWatermark, mediaSoftWatermark), (.mediaURL, mediaURL),
+                (.mediaHardWatermark, mediaHardWatermark), (.mediaSoftWatermark, mediaSoftWatermark), (.mediaURL, mediaURL), (.inferenceWorkers, inferenceWorkers),
             ]
             var result = status.overrides
             for (key, value) in pairs { if let value { result[key.environmentName] = value } }

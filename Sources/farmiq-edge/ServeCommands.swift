@@ -21,12 +21,12 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run one service (cluster mode: one process per service).")
 
-    @Argument(help: "ingress-gateway, telemetry-timeseries, weighvision-session, media-store or sync-forwarder") var service: String
+    @Argument(help: "ingress-gateway, telemetry-timeseries, weighvision-session, media-store, vision-inference or sync-forwarder") var service: String
     @OptionGroup var options: ConfigurationOptions
 
     func validate() throws {
         guard let mode = EdgeMode(rawValue: service), mode != .allInOne else {
-            throw ValidationError("service must be ingress-gateway, telemetry-timeseries, weighvision-session, media-store or sync-forwarder")
+            throw ValidationError("service must be ingress-gateway, telemetry-timeseries, weighvision-session, media-store, vision-inference or sync-forwarder")
         }
     }
 

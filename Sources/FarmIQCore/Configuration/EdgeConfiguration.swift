@@ -52,6 +52,8 @@ public struct EdgeConfiguration: Sendable {
     public var mediaSoftWatermark: Double
     /// Cluster mode: the media store's base URL, for the forwarder's image bytes.
     public var mediaURL: String?
+    /// Image analysis workers; `nil`: one per core.
+    public var inferenceWorkers: Int?
     /// A path on the database volume; nil means the SQLite file's folder (PostgreSQL: not watched).
     public var dbVolumePath: String?
 
@@ -148,6 +150,7 @@ public struct EdgeConfiguration: Sendable {
         }
         mediaSoftWatermark = min(mediaSoft, mediaHard)
         mediaURL = value(.mediaURL).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        inferenceWorkers = value(.inferenceWorkers) == nil ? nil : try integer(.inferenceWorkers, 1...64)
     }
 
     /// The path whose file system is the database volume (watermarks, `farmiq_volume_used_ratio{volume="db"}`,

@@ -1,0 +1,82 @@
+import FarmIQCore
+import FarmIQStorage
+import Foundation
+
+/// One image through the whole pipeline (``JPEGDecoder`` → ``BirdDetector`` → ``WeightModel``), and the events the
+/// result becomes (`contracts.md` §4): `inference.completed` with the count, the birds' features in pixels of the
+/// full-size image and their weight estimates, or `inference.failed` with a reason for an image that can never be
+/// analysed (corrupt, too small, no platform in view, not a top view).
+public struct ImageAnalysis: Sendable {
+    let detector = BirdDetector()
+    let model: WeightModel
+
+    public init(model: WeightModel = .prior) {
+        self.model = model
+    }
+
+    /// Analyses `jpeg`; images wider than 1000 pixels are decoded at half size (features are scaled back).
+    public func analyse(_ jpeg: [UInt8]) -> InferenceResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        func elapsed() -> Double { (clock.now - start).seconds * 1000 }
+        var scale = 1
+        if let header = try? JPEGDecoder.header(jpeg), header.width > 1000 { scale = 2 }
+        let image: GrayImage
+        switch JPEGDecoder.luminance(jpeg, scale: scale) {
+        case .success(let decoded): image = decoded
+        case .failure(let failure): return Self.failed(failure.reason, durationMs: elapsed())
+        }
+        let detection: BirdDetector.Detection
+        switch detector.detect(image) {
+        case .success(let found): detection = found
+        case .failure(let failure): return Self.failed(failure.reason, durationMs: elapsed())
+        }
+        let area = Double(scale * scale), length = Double(scale)
+        var birds: [String] = []
+        var weights: [Double] = []
+        for bird in detection.birds {
+            let areaPixels = bird.areaPixels * area
+            let weight = model.weightKg(areaPixels: areaPixels)
+            weights.append(weight)
+            birds.append("{\"area_px\":\(Self.number(areaPixels)),\"major_axis_px\":\(Self.number(bird.majorAxisPixels * length)),"
+                + "\"minor_axis_px\":\(Self.number(bird.minorAxisPixels * length)),\"weight_kg_estimate\":\(Self.number(weight))}")
+        }
+        return InferenceResult(
+            status: .completed, birdCount: detection.count, birdsJSON: "[\(birds.joined(separator: ","))]",
+            averageWeightKg: weights.isEmpty ? nil : weights.reduce(0, +) / Double(weights.count),
+            modelVersion: model.version, calibrated: model.calibrated, reason: nil, durationMs: elapsed())
+    }
+
+    static func failed(_ reason: String, durationMs: Double) -> InferenceResult {
+        InferenceResult(status: .failed, birdCount: nil, birdsJSON: nil, averageWeightKg: nil, modelVersion: nil, calibrated: nil,
+                        reason: reason, durationMs: durationMs)
+    }
+
+    /// The outbox event of `result` for `media` (`device_id` the camera that uploaded it).
+    public static func event(for media: MediaObject, result: InferenceResult, eventID: String, at time: Timestamp) -> OutboxEvent {
+        var payload = "{\"media_id\":\"\(media.mediaID)\",\"session_id\":" + (media.sessionID.map { "\"\($0)\"" } ?? "null")
+        let type: String
+        switch result.status {
+        case .completed:
+            type = "inference.completed"
+            payload += ",\"model_version\":"
+            JSONWriter.writeString(result.modelVersion ?? "prior", into: &payload)
+            payload += ",\"calibrated\":\(result.calibrated ?? false),\"bird_count\":\(result.birdCount ?? 0),\"birds\":\(result.birdsJSON ?? "[]")"
+            payload += ",\"avg_weight_kg_estimate\":\(result.averageWeightKg.map(number) ?? "null"),\"duration_ms\":\(number(result.durationMs))}"
+        case .failed:
+            type = "inference.failed"
+            payload += ",\"reason\":"
+            JSONWriter.writeString(result.reason ?? "unknown", into: &payload)
+            payload += "}"
+        }
+        return OutboxEvent(
+            address: media.address,
+            header: EnvelopeHeader(schemaVersion: 1, eventID: eventID, eventType: type, occurredAt: time, traceID: nil),
+            payloadJSON: payload)
+    }
+
+    static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        return JSONNumber((value * 1000).rounded() / 1000).text
+    }
+}
