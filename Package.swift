@@ -147,11 +147,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Reading an image's bytes: from the media volume, or from edge-media-store over HTTP (cluster mode).
+        .target(
+            name: "MediaAccess",
+            dependencies: [
+                "FarmIQCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // edge-vision-inference: the image pipeline (decode, threshold, components, features) and the weight model.
         .target(
             name: "VisionInference",
             dependencies: [
-                "FarmIQCore", "FarmIQStorage", "CTurboJPEG",
+                "FarmIQCore", "FarmIQStorage", "CTurboJPEG", "MediaAccess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
@@ -181,7 +192,7 @@ let package = Package(
         .target(
             name: "SyncForwarder",
             dependencies: [
-                "FarmIQCore", "FarmIQStorage", "CZlib",
+                "FarmIQCore", "FarmIQStorage", "CZlib", "MediaAccess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
@@ -204,6 +215,7 @@ let package = Package(
                 "WeighVisionSession",
                 "MediaStore",
                 "VisionInference",
+                "MediaAccess",
                 "SyncForwarder",
                 "CloudSim",
                 .product(name: "MultipartKit", package: "multipart-kit"),

@@ -6,6 +6,7 @@ import FarmIQStorage
 import Hummingbird
 import IngressGateway
 import Logging
+import MediaAccess
 import MediaStore
 import VisionInference
 import Prometheus
@@ -62,6 +63,7 @@ public struct EdgeProcess: Sendable {
             ]
             var httpClient: HTTPClient?
             var syncClient: HTTPClient?
+            var mediaClient: HTTPClient?
             var refreshers: [@Sendable () async -> Void] = []
 
             var telemetryService: TelemetryService?
@@ -121,9 +123,15 @@ public struct EdgeProcess: Sendable {
             }
             if mode.runsInference {
                 let metrics = InferenceMetrics(registry: registry)
+                // Image bytes: the media volume in all-in-one (or mounted), else the media store over HTTP (FARMIQ_MEDIA_URL).
+                var source = MediaSource.volume(root: configuration.mediaRoot)
+                if !mode.runsMediaStore, !FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp"), let mediaURL = configuration.mediaURL {
+                    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                    mediaClient = client
+                    source = .http(baseURL: mediaURL, operatorToken: configuration.apiToken, client: client)
+                }
                 services.append(InferenceService(
-                    configuration: .init(
-                        workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, mediaRoot: configuration.mediaRoot),
+                    configuration: .init(workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, source: source),
                     store: database.inference, metrics: metrics, logger: logger))
                 let inference = database.inference
                 let log = logger
@@ -213,10 +221,12 @@ public struct EdgeProcess: Sendable {
             } catch {
                 try? await httpClient?.shutdown()
                 try? await syncClient?.shutdown()
+                try? await mediaClient?.shutdown()
                 throw error
             }
             try? await httpClient?.shutdown()
             try? await syncClient?.shutdown()
+            try? await mediaClient?.shutdown()
             group.cancelAll()
         }
     }

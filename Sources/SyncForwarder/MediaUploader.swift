@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import FarmIQCore
 import FarmIQStorage
+import MediaAccess
 import Logging
 import NIOCore
 

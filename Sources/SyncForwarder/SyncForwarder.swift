@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FarmIQCore
 import FarmIQStorage
+import MediaAccess
 import Foundation
 import Logging
 import NIOCore

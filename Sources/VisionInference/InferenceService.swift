@@ -5,10 +5,10 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
-import _NIOFileSystem
+import MediaAccess
 
 /// edge-vision-inference (`farmiq-edge serve vision-inference`, part of `all-in-one`): `workers` loops that each
-/// claim one job at a time with a lease (``FarmIQStorage/InferenceStore``), read the image from the media volume,
+/// claim one job at a time with a lease (``FarmIQStorage/InferenceStore``), read the image (``MediaAccess/MediaSource``),
 /// run ``ImageAnalysis`` and finish the job with its result and its `inference.completed` / `inference.failed`
 /// outbox event in one transaction. An image that can never be analysed fails after one try; a transient failure
 /// (the database) gives the job back with backoff. A worker killed mid-job only delays it: its lease runs out and
@@ -18,13 +18,14 @@ import _NIOFileSystem
 public struct InferenceService: Service {
     public struct Configuration: Sendable {
         public var workers: Int
-        public var mediaRoot: String
+        /// Where image bytes come from: the media volume, or the media store over HTTP (cluster mode).
+        public var source: MediaSource
         public var lease: Duration
         public var pollInterval: Duration
 
-        public init(workers: Int, mediaRoot: String, lease: Duration = .seconds(60), pollInterval: Duration = .seconds(1)) {
+        public init(workers: Int, source: MediaSource, lease: Duration = .seconds(60), pollInterval: Duration = .seconds(1)) {
             self.workers = max(1, workers)
-            self.mediaRoot = mediaRoot
+            self.source = source
             self.lease = lease
             self.pollInterval = pollInterval
         }
@@ -83,6 +84,11 @@ public struct InferenceService: Service {
             result = analysis.analyse(bytes)
         case .failure(let reason):
             result = ImageAnalysis.failed(reason, durationMs: 0)
+        case .transient(let error):
+            // The media store is unreachable: the job waits, it does not fail.
+            try await store.release(job, owner: owner, error: error, retryAt: Timestamp.now().adding(milliseconds: 10_000))
+            logger.warning("image bytes unavailable for now; job released", metadata: ["media.id": "\(job.media.mediaID)", "error": "\(error)"])
+            return
         }
         let now = Timestamp.now()
         let event = ImageAnalysis.event(for: job.media, result: result, eventID: EventID.v7(at: now), at: now)
@@ -101,15 +107,15 @@ public struct InferenceService: Service {
         }
     }
 
-    enum ReadOutcome { case success([UInt8]), failure(String) }
+    enum ReadOutcome { case success([UInt8]), failure(String), transient(String) }
 
     private func read(_ media: MediaObject) async -> ReadOutcome {
         guard media.evictedAt == nil else { return .failure("image_unavailable: its file was reclaimed after upload") }
         do {
-            let buffer = try await ByteBuffer(contentsOf: FilePath(media.path.absolute(under: configuration.mediaRoot)), maximumSizeAllowed: .mebibytes(16))
+            guard let buffer = try await configuration.source.bytes(of: media) else { return .failure("image_unavailable: the file is gone") }
             return .success(Array(buffer.readableBytesView))
         } catch {
-            return .failure("image_unavailable: \(String(describing: error).prefix(160))")
+            return .transient("\(String(describing: error).prefix(160))")
         }
     }
 }

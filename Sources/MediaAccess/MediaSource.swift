@@ -3,7 +3,7 @@ import FarmIQCore
 import NIOCore
 import _NIOFileSystem
 
-/// Where the forwarder reads an image's bytes: the media volume itself (all-in-one, or the volume mounted into the
+/// Where the forwarder and the inference workers read an image's bytes: the media volume itself (all-in-one, or the volume mounted into the
 /// forwarder), or edge-media-store's `GET /api/v1/media/{media_id}` with the operator token (cluster mode,
 /// `FARMIQ_MEDIA_URL`). Either way the bytes are checked against the row's SHA-256 before they are sent.
 public enum MediaSource: Sendable {
@@ -12,7 +12,7 @@ public enum MediaSource: Sendable {
 
     /// The image's bytes (at most 16 MiB). Throws when they cannot be had now; `nil` when they are gone for good
     /// (no file, `404`/`410`).
-    func bytes(of object: MediaObject) async throws -> ByteBuffer? {
+    public func bytes(of object: MediaObject) async throws -> ByteBuffer? {
         switch self {
         case .volume(let root):
             do {
