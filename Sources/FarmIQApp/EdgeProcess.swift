@@ -130,8 +130,12 @@ public struct EdgeProcess: Sendable {
                     mediaClient = client
                     source = .http(baseURL: mediaURL, operatorToken: configuration.apiToken, client: client)
                 }
+                // FARMIQ_INFERENCE_LEASE_SECONDS: tuning and test hook (how long a dead worker's job waits), default 60.
+                let lease = ProcessInfo.processInfo.environment["FARMIQ_INFERENCE_LEASE_SECONDS"].flatMap(Int.init).map { max(1, $0) } ?? 60
                 services.append(InferenceService(
-                    configuration: .init(workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, source: source),
+                    configuration: .init(
+                        workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, source: source,
+                        lease: .seconds(lease)),
                     store: database.inference, metrics: metrics, logger: logger))
                 let inference = database.inference
                 let log = logger

@@ -76,3 +76,47 @@ struct InferenceEndToEndTests {
         await edge.stop()
     }
 }
+
+/// `kill -9` of edge-vision-inference mid-job: after the restart every image is analysed exactly once.
+@Suite("Inference crash", .serialized)
+struct InferenceCrashTests {
+    @Test("kill -9 of vision-inference while it works: every image gets exactly one result and one event", arguments: DatabaseEngine.allCases)
+    func killNineMidJob(engine: DatabaseEngine) async throws {
+        let databaseURL = try await TestEnvironment.freshDatabaseURL(engine)
+        let root = try MediaUploadClient.freshRoot()
+        let tenant = TestEnvironment.uniqueName("icrash")
+        let token = try await MediaUploadClient.register("\(tenant)/farm-1/barn-1/cam-1", databaseURL: databaseURL)
+        let store = try await InProcessEdge.start(mode: .mediaStore, databaseURL: databaseURL, settings: ["FARMIQ_MEDIA_ROOT": root])
+        let camera = MediaUploadClient(baseURL: store.baseURL, token: token)
+        var random = SeededGenerator(seed: 11)
+        let images = 40
+        for index in 0..<images {
+            let scene = TopViewScene(weightsKg: Array(repeating: 2.1, count: index % 4 + 1), using: &random)
+            #expect(try await camera.upload(scene.jpeg(using: &random)).status == 201)
+        }
+        await store.stop()
+
+        let settings = ["FARMIQ_MEDIA_ROOT": root, "FARMIQ_INFERENCE_WORKERS": "2", "FARMIQ_INFERENCE_LEASE_SECONDS": "3"]
+        var child = try ChildEdge(arguments: ["serve", "vision-inference"], databaseURL: databaseURL, port: ChildEdge.freePort(), settings: settings)
+        try await HTTP.waitUntilReady(child.baseURL)
+        func results() async throws -> Int {
+            try await TestDatabase.withDatabase(databaseURL) { try await $0.scalarInt(unsafeSQL: "SELECT count(*) FROM inference_results") }
+        }
+        try await eventually(timeout: .seconds(120)) { try await results() >= 5 }
+        child.kill9()
+        let before = try await results()
+        #expect(before < images, "all analysed before the kill: the test proves nothing")
+        child = try child.restarted()
+        try await eventually(timeout: .seconds(180)) { try await results() == images }
+        try await Task.sleep(for: .seconds(4))  // a lease or two more: nothing is analysed twice
+        let (results, events, done) = try await TestDatabase.withDatabase(databaseURL) { database in
+            (try await database.scalarInt(unsafeSQL: "SELECT count(*) FROM inference_results"),
+             try await database.scalarInt(unsafeSQL: "SELECT count(*) FROM sync_outbox WHERE event_type LIKE 'inference.%'"),
+             try await database.scalarInt(unsafeSQL: "SELECT count(*) FROM inference_jobs WHERE status = 'done'"))
+        }
+        #expect(results == images)
+        #expect(events == images)
+        #expect(done == images)
+        #expect(await child.stop())
+    }
+}
