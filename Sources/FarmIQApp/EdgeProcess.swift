@@ -136,7 +136,16 @@ public struct EdgeProcess: Sendable {
                     configuration: .init(
                         workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, source: source,
                         lease: .seconds(lease)),
-                    store: database.inference, metrics: metrics, logger: logger))
+                    store: database.inference, metrics: metrics, logger: logger,
+                    resultStored: { [sessions = database.sessions, grace = configuration.sessionPolicy.grace, log = logger] media in
+                        guard let sessionID = media.sessionID else { return }
+                        do {
+                            _ = try await sessions.reopenForImage(tenantID: media.address.tenantID, sessionID: sessionID, at: .now(), grace: grace)
+                        } catch {
+                            log.warning("a finalized session could not be reopened for its analysed image", metadata: [
+                                "session.id": "\(sessionID)", "error": "\(error)"])
+                        }
+                    }))
                 let inference = database.inference
                 let log = logger
                 refreshers.append {

@@ -38,7 +38,14 @@ public struct InferenceService: Service {
     let owner = "inference-\(EventID.v7().suffix(12))"
     let analysis = ImageAnalysis()
 
-    public init(configuration: Configuration, store: any InferenceStore, metrics: InferenceMetrics, logger: Logger) {
+    /// Called after a result of an image with a session was stored (the session's next revision counts it).
+    let resultStored: (@Sendable (MediaObject) async -> Void)?
+
+    public init(
+        configuration: Configuration, store: any InferenceStore, metrics: InferenceMetrics, logger: Logger,
+        resultStored: (@Sendable (MediaObject) async -> Void)? = nil
+    ) {
+        self.resultStored = resultStored
         self.configuration = configuration
         self.store = store
         self.metrics = metrics
@@ -102,6 +109,7 @@ public struct InferenceService: Service {
             throw error
         }
         metrics.finished(result)
+        if job.media.sessionID != nil { await resultStored?(job.media) }
         if result.status == .failed {
             logger.warning("image cannot be analysed", metadata: ["media.id": "\(job.media.mediaID)", "reason": "\(result.reason ?? "")"])
         }

@@ -94,6 +94,26 @@ struct WeighSessionTests {
         #expect(result.anomalies.contains("late_events"))
     }
 
+    @Test("an analysed image reopens a finalized session (due after the grace); an open or already due one is left alone")
+    func imageAnalysedReopens() {
+        let grace = Duration.seconds(30)
+        let at = Timestamp(millisecondsSinceEpoch: 1_800_000_000_000)
+        var session = Self.fold(Self.events)
+        #expect(session.revision == 0)
+        let beforeFinalization = session.imageAnalysed(at: at, grace: grace)
+        #expect(!beforeFinalization)  // not finalized yet: its finalization reads the results
+        session.revision = 1
+        session.status = .completed
+        session.dueAt = nil
+        let reopened = session.imageAnalysed(at: at, grace: grace)
+        #expect(reopened)
+        #expect(session.status == .open && session.dueAt == at.adding(milliseconds: 30_000))
+        #expect(!session.lateEvents)
+        let again = session.imageAnalysed(at: at.adding(milliseconds: 5000), grace: grace)
+        #expect(!again)  // already due: unchanged
+        #expect(session.dueAt == at.adding(milliseconds: 30_000))
+    }
+
     @Test("a cancelled end and a timed-out session")
     func closingStatuses() {
         var cancelled = WeighSession(opening: Self.events[0])

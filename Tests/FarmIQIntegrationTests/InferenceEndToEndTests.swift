@@ -77,6 +77,48 @@ struct InferenceEndToEndTests {
     }
 }
 
+/// Images that arrive after their session was finalized: inference's results make the next revision.
+@Suite("Inference after finalization", .serialized)
+struct LateInferenceTests {
+    @Test("images uploaded after a session was finalized: revision 2 takes its bird count from them", arguments: DatabaseEngine.allCases)
+    func lateImagesMakeTheNextRevision(engine: DatabaseEngine) async throws {
+        let databaseURL = try await TestEnvironment.freshDatabaseURL(engine)
+        let root = try MediaUploadClient.freshRoot()
+        let tenant = TestEnvironment.uniqueName("late")
+        let token = try await MediaUploadClient.register("\(tenant)/farm-1/barn-1/cam-1", databaseURL: databaseURL)
+        let edge = try await InProcessEdge.start(databaseURL: databaseURL, settings: [
+            "FARMIQ_MEDIA_ROOT": root, "FARMIQ_INGEST_TENANT": tenant, "FARMIQ_SESSION_GRACE_SECONDS": "2",
+        ])
+        let session = EventID.v7()
+        let publisher = try await TestPublisher()
+        #expect(try await publisher.publish(WeighSessionEndToEndTests.messages(session: session, tenant: tenant, readings: [8.8, 8.9, 8.85])) == 5)
+        let detailURL = edge.baseURL + "/api/v1/weighvision/sessions/\(session)?tenant_id=\(tenant)"
+        try await eventually(timeout: .seconds(60)) {
+            let detail = try await HTTP.getJSON(detailURL)
+            return detail["session"]?["revision"] == .number(JSONNumber(1)) && detail["session"]?["due_at"] == .null
+        }
+        #expect(try await HTTP.getJSON(detailURL)["result"]?["bird_count_source"] == .string("expected_count"))
+
+        let camera = MediaUploadClient(baseURL: edge.baseURL, token: token)
+        var random = SeededGenerator(seed: 5)
+        for index in 0..<3 {
+            let scene = TopViewScene(weightsKg: [2.9, 3.0, 2.95, 3.1], using: &random)
+            #expect(try await camera.upload(scene.jpeg(using: &random), capturedAt: Timestamp.now().adding(milliseconds: Int64(index)).rfc3339, sessionID: session).status == 201)
+        }
+        var detail: JSONValue = .null
+        try await eventually(timeout: .seconds(90)) {
+            detail = try await HTTP.getJSON(detailURL)
+            guard case .number(let revision)? = detail["session"]?["revision"], let value = revision.integerValue, value >= 2 else { return false }
+            return detail["session"]?["due_at"] == .null && detail["result"]?["images"]?["inferred"] == .number(JSONNumber(3))
+        }
+        #expect(detail["result"]?["bird_count_source"] == .string("images"))
+        #expect(detail["result"]?["bird_count"] == .number(JSONNumber(4)))
+        #expect(detail["result"]?["images"]?["count"] == .number(JSONNumber(3)))
+        await publisher.stop()
+        await edge.stop()
+    }
+}
+
 /// `kill -9` of edge-vision-inference mid-job: after the restart every image is analysed exactly once.
 @Suite("Inference crash", .serialized)
 struct InferenceCrashTests {

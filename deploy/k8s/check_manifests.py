@@ -13,7 +13,11 @@
                                                    that blocks every drain, the media store (one replica,
                                                    Recreate, sole writer of the PVC edge-media-volume at
                                                    its FARMIQ_MEDIA_ROOT) in every cluster-mode rendering,
-                                                   its upload port reachable by devices
+                                                   its upload port reachable by devices, each pod admitted
+                                                   to the in-cluster services its http:// settings name,
+                                                   the inference service in every cluster-mode rendering
+                                                   with no more workers than its CPU limit, and every
+                                                   reader of image bytes given the media store's URL
   check_manifests.py prometheusrule [--write]      monitoring/prometheusrule.yaml carries exactly the
                                                    groups of deploy/alerts/farmiq-edge.rules.yml
                                                    (--write regenerates it from that file), and every
@@ -22,6 +26,7 @@
 Prints one line per failure ("FAIL: ...") and exits 1 if there was any; "note: ..." lines inform only.
 Needs PyYAML (in the check venv).
 """
+import math
 import pathlib
 import re
 import sys
@@ -57,6 +62,10 @@ DATABASE_PORT = 5432
 MEDIA_STORE_ARGS = ["serve", "media-store"]
 MEDIA_UPLOAD_ARGS = (["all-in-one"], MEDIA_STORE_ARGS)
 MEDIA_VOLUME_CLAIM = "edge-media-volume"
+# The inference service (cluster mode), and the modes that read image bytes from the media store in cluster mode
+# (FARMIQ_MEDIA_URL; without it they look for the media volume, which only the media store mounts).
+INFERENCE_ARGS = ["serve", "vision-inference"]
+MEDIA_READER_ARGS = (["serve", "sync-forwarder"], INFERENCE_ARGS)
 
 failures = []
 
@@ -412,6 +421,98 @@ def check_media(file, objects, policies, services, workloads):
     return len(stores)
 
 
+def check_service_paths(file, policies, services, workloads):
+    """Every http://name:port setting a container is given (its env values: FARMIQ_TELEMETRY_URL, FARMIQ_SESSION_URL,
+    FARMIQ_MEDIA_URL) that names a Service of the rendering and one of its ports: the network policies let the pod
+    reach the port the Service targets, and admit the pod there. (The ConfigMap every edge container reads is left
+    out: a URL there reaches pods that do not use it.) Returns the number of paths checked."""
+    workloads = [w for w in workloads if w["_file"] == file]
+    policies = [p for p in policies if p["_file"] == file]
+    paths = 0
+    for workload in workloads:
+        labels = pod_labels(workload)
+        for container in pod_spec(workload).get("containers") or []:
+            where = f"{file}: {workload['kind']}/{workload['metadata']['name']} container {container['name']}"
+            for env in container.get("env") or []:
+                setting, value = env["name"], str(env.get("value", ""))
+                match = SERVICE_URL.match(value)
+                service = services.get((file, match.group(1))) if match else None
+                if service is None:
+                    continue  # not an in-cluster URL, or no such Service (invariants() reports that)
+                targets = [t for t in service_targets(service, workloads) if t[0].get("port") == int(match.group(2))]
+                if not targets:
+                    continue  # no such port (invariants() reports that)
+                paths += 1
+                host, (_, number, name, target_labels) = match.group(1), targets[0]
+                if not policy_allows(policies, "Egress", labels, target_labels, number, name):
+                    fail(f"{where}: no NetworkPolicy lets it reach {host}'s port {number} ({setting}={value})")
+                if not policy_allows(policies, "Ingress", target_labels, labels, number, name):
+                    fail(f"{where}: no NetworkPolicy admits it to {host}'s port {number} ({setting}={value})")
+    return paths
+
+
+def cpu_cores(quantity):
+    """A CPU quantity ("1", "1.5", "500m") in cores, or None if it is not one."""
+    text = str(quantity)
+    try:
+        return int(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    except ValueError:
+        return None
+
+
+def check_inference(file, objects, services, workloads):
+    """The inference service in every cluster-mode rendering, with FARMIQ_INFERENCE_WORKERS set within its CPU limit
+    (the default, one worker per core the process sees, can be the node's cores); every container that reads image
+    bytes in cluster mode (inference, sync forwarder) has FARMIQ_MEDIA_URL naming the media store's Service, unless
+    it mounts the media volume. Returns the number of inference services checked."""
+    workloads = [w for w in workloads if w["_file"] == file]
+    config_maps = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap" and o["_file"] == file}
+    cluster_mode = any((c.get("args") or [])[:1] == ["serve"] for w in workloads for c in pod_spec(w).get("containers") or [])
+    inference = [w for w in workloads if any(runs(c, [INFERENCE_ARGS]) for c in pod_spec(w).get("containers") or [])]
+    if cluster_mode and not inference:
+        fail(f"{file}: cluster mode (farmiq-edge serve …) without the inference service (serve vision-inference): "
+             f"the media store's jobs would never be analysed")
+    stores = [w for w in workloads if any(runs(c, [MEDIA_STORE_ARGS]) for c in pod_spec(w).get("containers") or [])]
+    for workload in workloads:
+        pod = pod_spec(workload)
+        media_volumes = {v["name"] for v in pod.get("volumes") or []
+                         if (v.get("persistentVolumeClaim") or {}).get("claimName") == MEDIA_VOLUME_CLAIM}
+        for container in pod.get("containers") or []:
+            where = f"{file}: {workload['kind']}/{workload['metadata']['name']} container {container['name']}"
+            settings = container_env(container, config_maps)
+            if runs(container, [INFERENCE_ARGS]):
+                workers = str(settings.get("FARMIQ_INFERENCE_WORKERS", ""))
+                limit = cpu_cores(((container.get("resources") or {}).get("limits") or {}).get("cpu", ""))
+                if not workers:
+                    fail(f"{where}: FARMIQ_INFERENCE_WORKERS is not set; the default (one per core the process sees, "
+                         f"possibly the node's) can exceed its CPU limit")
+                elif not workers.isdigit() or not 1 <= int(workers) <= 64:
+                    fail(f"{where}: FARMIQ_INFERENCE_WORKERS={workers} is not a number of workers from 1 to 64")
+                elif limit is not None and int(workers) > max(1, math.ceil(limit)):
+                    fail(f"{where}: FARMIQ_INFERENCE_WORKERS={workers} is more workers than its CPU limit "
+                         f"({limit:g}) runs at once; raise the limit with them")
+            if not runs(container, MEDIA_READER_ARGS):
+                continue
+            if any(m["name"] in media_volumes for m in container.get("volumeMounts") or []):
+                continue  # reads the media volume itself
+            url = settings.get("FARMIQ_MEDIA_URL")
+            match = SERVICE_URL.match(str(url or ""))
+            service = services.get((file, match.group(1))) if match else None
+            selector = ((service or {}).get("spec") or {}).get("selector") or {}
+            literal = any(env["name"] == "FARMIQ_MEDIA_URL" and "value" in env for env in container.get("env") or [])
+            if not url:
+                fail(f"{where}: reads image bytes but has no FARMIQ_MEDIA_URL (the media store's Service) and does "
+                     f"not mount {MEDIA_VOLUME_CLAIM}")
+            elif not match:
+                note(f"{where}: FARMIQ_MEDIA_URL={url} names no Service by its short name (not checked)")
+            elif service is None:
+                if not literal:  # a literal env value is reported by invariants() already
+                    fail(f"{where}: FARMIQ_MEDIA_URL={url} (from its ConfigMap) names no Service of the manifests")
+            elif not any(selector and selects({"matchLabels": selector}, pod_labels(s)) for s in stores):
+                fail(f"{where}: FARMIQ_MEDIA_URL={url} names Service {match.group(1)}, which selects no media store")
+    return len(inference)
+
+
 def contract_settings():
     """FARMIQ_* names in the configuration table of contracts.md section 7 (empty if the file is absent)."""
     if not CONTRACTS.exists():
@@ -569,6 +670,8 @@ def invariants(paths):
     files = sorted({o["_file"] for o in objects})
     mqtt_clients = sum(check_mqtt(file, objects, policies, services, workloads) for file in files)
     media_stores = sum(check_media(file, objects, policies, services, workloads) for file in files)
+    inference_services = sum(check_inference(file, objects, services, workloads) for file in files)
+    service_paths = sum(check_service_paths(file, policies, services, workloads) for file in files)
     for file in files:
         check_database_paths(file, policies, services, workloads)
         check_disruption_budgets(file, pdbs, workloads)
@@ -597,7 +700,8 @@ def invariants(paths):
             fail(f"Secret {secret} (key {key}) is used but deploy/k8s/README.md does not say how to create it")
     print(f"invariants: {len(objects)} objects, {len(settings)} FARMIQ_* settings, "
           f"{len({s for s, _ in secrets})} secrets referenced, {mqtt_clients} MQTT clients admitted to the broker, "
-          f"{media_stores} media stores")
+          f"{media_stores} media stores, {inference_services} inference services, "
+          f"{service_paths} in-cluster service paths admitted")
 
 
 def prometheus_rule_document():

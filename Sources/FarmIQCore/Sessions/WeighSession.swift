@@ -109,6 +109,16 @@ public struct WeighSession: Sendable, Equatable {
         dueAt = lastReceivedAt.adding(milliseconds: wait.milliseconds)
     }
 
+    /// An image of the session was analysed (`contracts.md` §3a: images are events of the session). A session
+    /// already finalized and not due again reopens and is due `grace` after `time`, so its next revision counts the
+    /// image; otherwise nothing changes (its coming finalization reads every result). Returns whether it changed.
+    public mutating func imageAnalysed(at time: Timestamp, grace: Duration) -> Bool {
+        guard revision > 0, dueAt == nil else { return false }
+        status = .open
+        dueAt = time.adding(milliseconds: grace.milliseconds)
+        return true
+    }
+
     /// The status a finalization gives: the `ended` reason, or `timed_out` without one.
     public var closingStatus: Status {
         switch endReason {

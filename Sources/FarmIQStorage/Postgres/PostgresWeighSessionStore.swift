@@ -98,6 +98,22 @@ struct PostgresWeighSessionStore: WeighSessionStore {
         }
     }
 
+    func reopenForImage(tenantID: String, sessionID: String, at time: Timestamp, grace: Duration) async throws -> Bool {
+        let logger = self.logger
+        return try await backend.transaction("reopen session for an image") { connection in
+            var current: WeighSession?
+            for try await row in try await connection.query("""
+                SELECT \(unescaped: Self.columns) FROM weight_sessions
+                WHERE tenant_id = \(tenantID) AND session_id = \(sessionID)::uuid FOR UPDATE
+                """, logger: logger) {
+                current = try Self.decode(row).session
+            }
+            guard var session = current, session.imageAnalysed(at: time, grace: grace) else { return false }
+            try await Self.save(connection, session, logger: logger)
+            return true
+        }
+    }
+
     func dueSessions(now: Timestamp, limit: Int) async throws -> [WeighSession] {
         let rows = try await backend.query("""
             SELECT \(unescaped: Self.columns) FROM weight_sessions

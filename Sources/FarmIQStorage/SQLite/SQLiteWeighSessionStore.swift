@@ -61,6 +61,18 @@ struct SQLiteWeighSessionStore: WeighSessionStore {
         }
     }
 
+    func reopenForImage(tenantID: String, sessionID: String, at time: Timestamp, grace: Duration) async throws -> Bool {
+        try await backend.write { connection in
+            try connection.transaction {
+                guard var session = try Self.load(connection, tenantID: tenantID, sessionID: sessionID)?.session,
+                    session.imageAnalysed(at: time, grace: grace)
+                else { return false }
+                try Self.save(connection, session)
+                return true
+            }
+        }
+    }
+
     func dueSessions(now: Timestamp, limit: Int) async throws -> [WeighSession] {
         try await backend.read { connection in
             let statement = try connection.statement(

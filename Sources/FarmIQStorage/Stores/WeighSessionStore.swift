@@ -13,6 +13,10 @@ public protocol WeighSessionStore: Sendable {
     /// stored as outbox rows only.
     func ingest(_ events: [DeviceEvent], policy: SessionPolicy) async throws -> IngestCounts
 
+    /// Reopens a finalized session after one of its images was analysed (``FarmIQCore/WeighSession/imageAnalysed(at:grace:)``),
+    /// so its next revision uses the result; `false` when nothing changed (not finalized yet, already due, unknown).
+    func reopenForImage(tenantID: String, sessionID: String, at time: Timestamp, grace: Duration) async throws -> Bool
+
     /// Sessions whose `due_at` is at or before `now`, earliest first, at most `limit`.
     func dueSessions(now: Timestamp, limit: Int) async throws -> [WeighSession]
 
