@@ -49,7 +49,7 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let dbSoftWatermark = ConfigurationKey("FARMIQ_DB_SOFT_WATERMARK", default: "0.85", help: "used fraction of the database volume above which delivered outbox rows and synced raw readings are reclaimed early")
     public static let mediaHardWatermark = ConfigurationKey("FARMIQ_MEDIA_HARD_WATERMARK", default: "0.95", help: "used fraction of the media volume above which uploads get 507 and nothing is written")
     public static let mediaSoftWatermark = ConfigurationKey("FARMIQ_MEDIA_SOFT_WATERMARK", default: "0.85", help: "used fraction of the media volume above which files of images the cloud already has are deleted, oldest first")
-    public static let mediaURL = ConfigurationKey("FARMIQ_MEDIA_URL", default: nil, help: "cluster mode: the media store's base URL, where serve sync-forwarder reads image bytes (with FARMIQ_API_TOKEN)")
+    public static let mediaURL = ConfigurationKey("FARMIQ_MEDIA_URL", default: nil, help: "cluster mode: the media store's base URL, where serve sync-forwarder and serve vision-inference read image bytes (with FARMIQ_API_TOKEN)")
     public static let inferenceWorkers = ConfigurationKey("FARMIQ_INFERENCE_WORKERS", default: nil, help: "image analysis workers of vision-inference (1-64); default: one per core")
     public static let dbVolumePath = ConfigurationKey("FARMIQ_DB_VOLUME_PATH", default: nil, help: "a path on the database volume (default: the SQLite file's folder; set it for PostgreSQL on a local PVC)")
 
