@@ -148,21 +148,23 @@ struct CloudSimFaultTests {
     }
 
     @Test func addsLatency() async throws {
-        // A latency far above what a loaded 2-core machine adds on its own, so "faster than the
-        // latency" after clearing it proves the fault is gone without a tight timing bound.
-        try await CloudSimHarness.run(configure: { $0.faults.latency = .seconds(2) }) { (sim: CloudSimHarness) async throws in
+        // A latency far above what a loaded 2-core machine adds on its own (a full test run has starved a
+        // request for 3.5 s), so "faster than the latency" after clearing it proves the fault is gone without
+        // a tight timing bound.
+        try await CloudSimHarness.run(configure: { $0.faults.latency = .seconds(6) }) { (sim: CloudSimHarness) async throws in
             let start = ContinuousClock.now
             #expect(try await sim.postEvents([Fixtures.event()]).status == 200)
-            #expect(ContinuousClock.now - start >= .seconds(2))
+            #expect(ContinuousClock.now - start >= .seconds(6))
             sim.controller.updateFaults { $0.latency = .zero }
             let quick = ContinuousClock.now
             _ = try await sim.send(.GET, "/health/live", token: nil)
-            #expect(ContinuousClock.now - quick < .seconds(2))
+            #expect(ContinuousClock.now - quick < .seconds(6))
         }
     }
 
     @Test func recordsEventsInFlightInTwoBatchesAtOnce() async throws {
-        try await CloudSimHarness.run(configure: { $0.faults.latency = .milliseconds(1500) }) { (sim: CloudSimHarness) async throws in
+        // The latency keeps each batch in flight long enough that two sent at once overlap even on a starved machine.
+        try await CloudSimHarness.run(configure: { $0.faults.latency = .seconds(5) }) { (sim: CloudSimHarness) async throws in
             // Sequential batches never overlap.
             let solo = Fixtures.uuid()
             _ = try await sim.postEvents([Fixtures.event(id: solo)])
