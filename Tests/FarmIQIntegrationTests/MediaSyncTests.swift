@@ -57,10 +57,12 @@ struct MediaSyncTests {
         #expect(try await Self.cloudCount(cloudURL, "media_stored") == 200)
         // 200 media.stored events, plus the inference events of the all-in-one's analysis of each image.
         #expect(try await Self.cloudCount(cloudURL, "unique_events") >= 200)
-        #expect(try await Self.mediaStoredRows(databaseURL) == 200)
         #expect(try await Self.cloudCount(cloudURL, "media_event_before_bytes") == 0)
         #expect(try await Self.cloudCount(cloudURL, "media_hash_mismatch") == 0)
+        // The cloud counts bytes when it answers the PUT; the edge marks the image (and writes media.stored) after
+        // the answer: wait for every mark before counting the rows.
         try await eventually { try await HTTP.metric(edge.baseURL, "farmiq_media_pending_upload") == 0 }
+        #expect(try await Self.mediaStoredRows(databaseURL) == 200)
         #expect(try await HTTP.metric(edge.baseURL, "farmiq_sync_media_uploaded_total") == 200)
         // Each file the cloud holds is the edge's file.
         let sample = MediaUploadClient.files(under: root).filter { $0.hasSuffix(".jpg") }.prefix(5)
