@@ -109,7 +109,7 @@ public struct InferenceService: Service {
             throw error
         }
         metrics.finished(result)
-        if job.media.sessionID != nil { await resultStored?(job.media) }
+        if job.media.sessionID != nil, result.status == .completed { await resultStored?(job.media) }
         if result.status == .failed {
             logger.warning("image cannot be analysed", metadata: ["media.id": "\(job.media.mediaID)", "reason": "\(result.reason ?? "")"])
         }

@@ -138,7 +138,7 @@ struct MediaStoreEndToEndTests {
         let body = MediaUploadClient.body(image: image, fields: MediaUploadClient.fields(eventID: EventID.v7()))
         let head = "POST /api/v1/media/images HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(setup.device.token!)\r\n"
             + "Content-Type: multipart/form-data; boundary=\(MediaUploadClient.boundary)\r\nContent-Length: \(body.count)\r\n\r\n"
-        try RawSocket.sendAndClose(port: setup.edge.port, bytes: Array(head.utf8) + body.prefix(body.count / 2))
+        try await RawSocket.sendAndClose(port: setup.edge.port, bytes: Array(head.utf8) + body.prefix(body.count / 2))
         try await eventually(timeout: .seconds(20)) {
             MediaUploadClient.files(under: setup.root).isEmpty
         }
@@ -203,12 +203,30 @@ enum MediaStoreFixtures {
     }
 }
 
-/// A client that writes raw bytes and hangs up (an upload cut off mid-part).
+/// A client that writes raw bytes and hangs up (an upload cut off mid-part). The blocking socket calls run on a
+/// Dispatch thread, never on the test's cooperative pool: on a 2-core machine that pool has two threads, and a
+/// `send` blocked until the in-process server reads (which needs the pool) would stall every test in the process.
 enum RawSocket {
-    static func sendAndClose(port: Int, bytes: [UInt8]) throws {
+    static func sendAndClose(port: Int, bytes: [UInt8]) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                do {
+                    try blockingSendAndClose(port: port, bytes: bytes)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    private static func blockingSendAndClose(port: Int, bytes: [UInt8]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw EdgeError(.internalError, "socket failed") }
         defer { close(fd) }
+        // A send that cannot progress gives up after 10 s instead of blocking for ever.
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
