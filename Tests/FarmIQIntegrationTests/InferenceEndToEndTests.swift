@@ -47,8 +47,14 @@ struct InferenceEndToEndTests {
                 try await database.scalarInt(unsafeSQL: "SELECT count(*) FROM inference_results")
             } == 5
         }
-        let events = try await TestDatabase.withDatabase(databaseURL) { database in
-            try await database.outbox.read(after: .start, limit: 1000).map { ($0.eventType, $0.body) }
+        // The outbox reader sees a row once no older transaction is still open: on a loaded PostgreSQL (other tests
+        // running) the last rows become readable a little later.
+        var events: [(String, String)] = []
+        try await eventually(timeout: .seconds(60)) {
+            events = try await TestDatabase.withDatabase(databaseURL) { database in
+                try await database.outbox.read(after: .start, limit: 1000).map { ($0.eventType, $0.body) }
+            }
+            return events.filter { $0.0.hasPrefix("inference.") }.count >= 5
         }
         let completed = events.filter { $0.0 == "inference.completed" }, failed = events.filter { $0.0 == "inference.failed" }
         #expect(completed.count + failed.count == 5)
