@@ -105,6 +105,8 @@ struct WeighSessionEndToEndTests {
         // A long grace: every session is still waiting when the process dies.
         var edge = try ChildEdge(databaseURL: databaseURL, port: port, settings: [
             "FARMIQ_SESSION_GRACE_SECONDS": "4", "FARMIQ_MQTT_CLIENT_ID": TestEnvironment.uniqueName("wk-gw"),
+            // Only this tenant: other tests publish sessions on the same broker at the same time.
+            "FARMIQ_INGEST_TENANT": tenant,
         ])
         try await HTTP.waitUntilReady(edge.baseURL)
         let publisher = try await TestPublisher()
