@@ -1,6 +1,7 @@
 import FarmIQApp
 import FarmIQCore
 import FarmIQStorage
+import FarmIQTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -18,7 +19,7 @@ struct CrashTests {
         try await HTTP.waitUntilReady(child.baseURL)
         let publishing = run.startPublishing()
         try await run.waitForAcks(atLeast: Self.messageCount / 3)
-        child.kill9()
+        await child.kill9()
         try await Task.sleep(for: .milliseconds(500))
         child = try child.restarted()
         let acked = try await publishing.value
@@ -35,7 +36,7 @@ struct CrashTests {
         let publishing = run.startPublishing()
         try await run.waitForAcks(atLeast: Self.messageCount / 3)
         #expect(await child.stop(grace: .seconds(30)), "did not exit within 30 s of SIGTERM")
-        #expect(child.process.terminationStatus == 0)
+        #expect(child.process.ended == .exited(0))
         child = try child.restarted()
         let acked = try await publishing.value
         #expect(acked == Self.messageCount)

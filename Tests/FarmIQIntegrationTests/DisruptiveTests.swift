@@ -1,6 +1,7 @@
 import FarmIQApp
 import FarmIQCore
 import FarmIQStorage
+import FarmIQTestSupport
 import Foundation
 import Testing
 
@@ -16,7 +17,7 @@ struct DisruptiveTests {
         try await HTTP.waitUntilReady(child.baseURL)
         let publishing = run.startPublishing()
         try await run.waitForAcks(atLeast: CrashTests.messageCount / 3)
-        try shell("\(control) restart")
+        try await shell("\(control) restart")
         let acked = try await publishing.value
         #expect(acked == CrashTests.messageCount)
         try await run.expectAllStoredOnce(via: child)
@@ -34,7 +35,7 @@ struct DisruptiveTests {
         try await run.waitForAcks(atLeast: CrashTests.messageCount / 3)
         // A clean broker restart (SIGTERM saves its persistence file), as an operator or k8s does: the test
         // broker only, by the PID it recorded.
-        try shell("""
+        try await shell("""
             pid=$(cat '\(pidFile)'); kill -TERM "$pid"; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; \
             mosquitto -c '\(configuration)' -d
             """)
@@ -45,12 +46,8 @@ struct DisruptiveTests {
     }
 }
 
-/// Runs a shell command with system(3), its output discarded. Not Foundation.Process: the daemons
-/// these commands start (postgres, mosquitto -d) would inherit Process's exit-detection socket and
-/// `waitUntilExit()` would never return (swift-corelibs-foundation issue 4795).
-func shell(_ command: String) throws {
-    let status = system("(\(command)) </dev/null >/dev/null 2>&1")
-    guard status == 0 else {
-        throw EdgeError(.internalError, "command failed (\(status)): \(command)")
-    }
+/// Runs a shell command, its output discarded; throws unless it exits 0. The daemons it starts (postgres,
+/// `mosquitto -d`) inherit no descriptor of the test process (see `ChildProcess`).
+func shell(_ command: String) async throws {
+    try await TestCommand.shell(command)
 }

@@ -3,6 +3,7 @@ import FarmIQApp
 import FarmIQCore
 import FarmIQMQTT
 import FarmIQStorage
+import FarmIQTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -55,8 +56,8 @@ final class InProcessEdge: Sendable {
 }
 
 /// A `farmiq-edge` child process, for tests that kill it (-9) or send it SIGTERM.
-final class ChildEdge: @unchecked Sendable {
-    let process: Process
+final class ChildEdge: Sendable {
+    let process: ChildProcess
     let port: Int
     let environment: [String: String]
     let arguments: [String]
@@ -73,44 +74,29 @@ final class ChildEdge: @unchecked Sendable {
         self.environment = environment
         self.arguments = arguments
         self.port = port
-        process = ChildEdge.makeProcess(arguments: arguments, environment: environment)
-        try process.run()
-    }
-
-    static func makeProcess(arguments: [String], environment: [String: String]) -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.edgeBinary)
-        process.arguments = arguments
-        process.environment = environment
         // Each child's JSON log goes to a file named in the test output, for diagnosis.
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("farmiq-child") + ".log").path
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
         print("child log: \(logPath)")
-        return process
+        process = try ChildProcess(executable: TestEnvironment.edgeBinary, arguments: arguments, environment: environment, outputPath: logPath)
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    /// SIGKILL, then waits (without blocking a thread) until the child is gone.
+    func kill9() async {
+        await process.kill9()
     }
 
     func terminate() {
-        kill(process.processIdentifier, SIGTERM)
+        process.send(SIGTERM)
     }
 
     /// SIGTERM, then SIGKILL if the child has not exited within `grace`. Returns whether it exited in time.
     @discardableResult
     func stop(grace: Duration = .seconds(30)) async -> Bool {
         terminate()
-        let deadline = ContinuousClock.now + grace
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        guard process.isRunning else { return true }
-        kill9()
+        if await process.waitForExit(timeout: grace) != nil { return true }
+        await kill9()
         return false
     }
 
@@ -233,20 +219,3 @@ extension TestPublisher {
     }
 }
 
-/// A short-lived command (the CLI, `mosquitto_pub`, a script): its exit status and its output (stdout and stderr).
-enum TestCommand {
-    static func run(_ executable: String, _ arguments: [String],
-                    environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-}

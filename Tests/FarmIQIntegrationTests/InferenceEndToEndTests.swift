@@ -151,7 +151,7 @@ struct InferenceCrashTests {
             try await TestDatabase.withDatabase(databaseURL) { try await $0.scalarInt(unsafeSQL: "SELECT count(*) FROM inference_results") }
         }
         try await eventually(timeout: .seconds(120)) { try await results() >= 5 }
-        child.kill9()
+        await child.kill9()
         let before = try await results()
         #expect(before < images, "all analysed before the kill: the test proves nothing")
         child = try child.restarted()

@@ -47,7 +47,7 @@ struct MediaCrashTests {
         let clock = ContinuousClock()
         let started = clock.now
         try await eventually(timeout: .seconds(60)) { stored.withLock { $0.count } >= 40 }
-        child.kill9()
+        await child.kill9()
         print("killed after \(clock.now - started)")
         await uploading.value
         print("uploads ended after \(clock.now - started)")

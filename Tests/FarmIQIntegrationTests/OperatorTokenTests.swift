@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FarmIQApp
 import FarmIQCore
+import FarmIQTestSupport
 import Foundation
 import NIOCore
 import Testing
@@ -55,7 +56,7 @@ struct OperatorTokenTests {
     func offLoopbackNeedsTheToken() async throws {
         let databaseURL = try await TestEnvironment.freshDatabaseURL(.sqlite)
         let port = ChildEdge.freePort()
-        let (status, output) = try TestCommand.run(TestEnvironment.edgeBinary, ["serve", "telemetry-timeseries"], environment: [
+        let (status, output) = try await TestCommand.run(TestEnvironment.edgeBinary, ["serve", "telemetry-timeseries"], environment: [
             "FARMIQ_DATABASE_URL": databaseURL, "FARMIQ_HTTP_HOST": "0.0.0.0", "FARMIQ_HTTP_PORT": "\(port)", "PATH": "/usr/bin:/bin",
         ])
         #expect(status != 0)

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQTestSupport
 import Foundation
 import Testing
 
@@ -11,7 +12,7 @@ struct SecuredBrokerTests {
     struct Broker: Sendable {
         let folder: String
         let port: Int
-        let pid: Int32
+        let process: ChildProcess
 
         init(folder: String, passwords: String) async throws {
             self.folder = folder
@@ -32,29 +33,22 @@ struct SecuredBrokerTests {
                 persistence false
                 """
             try config.write(toFile: "\(folder)/mosquitto.conf", atomically: true, encoding: .utf8)
-            // In the foreground, output to its log file (no pipe to wait on). Processes the test runner starts
-            // inherit its blocked SIGTERM, so it is stopped with SIGKILL (nothing to save: persistence is off).
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-            process.arguments = ["-c", "\(folder)/mosquitto.conf"]
-            process.standardInput = nil
-            process.standardOutput = nil
-            process.standardError = nil
-            try process.run()
-            pid = process.processIdentifier
+            // In the foreground, output to its log file; stopped with SIGKILL (nothing to save: persistence is off).
+            process = try ChildProcess(executable: "/usr/sbin/mosquitto", arguments: ["-c", "\(folder)/mosquitto.conf"])
             // Ready once the PID file is there.
             for _ in 0..<100 where !FileManager.default.fileExists(atPath: "\(folder)/mosquitto.pid") {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
 
+        /// SIGKILL (a `defer` cannot wait; the child is reaped by a later `ended` or when the runner exits).
         func stop() {
-            kill(pid, SIGKILL)
+            process.send(SIGKILL)
         }
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        try TestCommand.run(executable, arguments)
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await TestCommand.run(executable, arguments)
     }
 
     static func repository() -> String {
@@ -65,21 +59,22 @@ struct SecuredBrokerTests {
     func securedBroker() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("secured-broker")).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        #expect(try Self.run(Self.repository() + "/scripts/lab-cert", [folder]).status == 0)
+        let certificates = try await Self.run(Self.repository() + "/scripts/lab-cert", [folder])
+        #expect(certificates.status == 0, "\(certificates.output)")
 
         // Two devices in the registry; the password file from it, with the gateway's user.
         let tenant = TestEnvironment.uniqueName("sb")
         let databaseURL = "sqlite://\(folder)/edge.sqlite"
-        func token(_ device: String) throws -> String {
-            let result = try Self.run(TestEnvironment.edgeBinary, ["devices", "add", "\(tenant)/farm-1/barn-1/\(device)", "--database-url", databaseURL])
+        func token(_ device: String) async throws -> String {
+            let result = try await Self.run(TestEnvironment.edgeBinary, ["devices", "add", "\(tenant)/farm-1/barn-1/\(device)", "--database-url", databaseURL])
             #expect(result.status == 0, "\(result.output)")
             return String(result.output.split(separator: "\n").last ?? "")
         }
-        let scaleToken = try token("scale-1")
-        let cameraToken = try token("cam-1")
+        let scaleToken = try await token("scale-1")
+        let cameraToken = try await token("cam-1")
         let gatewayPassword = "gw-" + DeviceToken.generate()
         try gatewayPassword.write(toFile: "\(folder)/gateway.password", atomically: true, encoding: .utf8)
-        let written = try Self.run(TestEnvironment.edgeBinary, [
+        let written = try await Self.run(TestEnvironment.edgeBinary, [
             "devices", "mosquitto-passwd", "--output", "\(folder)/passwords", "--gateway-password-file", "\(folder)/gateway.password",
             "--database-url", databaseURL,
         ])
@@ -87,20 +82,20 @@ struct SecuredBrokerTests {
         let broker = try await Broker(folder: folder, passwords: "\(folder)/passwords")
         defer { broker.stop() }
         try await eventually(timeout: .seconds(10)) {
-            (try? Self.run("/usr/bin/mosquitto_pub", [
+            (try? await Self.run("/usr/bin/mosquitto_pub", [
                 "-h", "127.0.0.1", "-p", "\(broker.port)", "--cafile", "\(folder)/ca.pem", "-u", "\(tenant)/farm-1/barn-1/scale-1",
                 "-P", scaleToken, "-t", "farmiq/v1/\(tenant)/farm-1/barn-1/scale-1/event", "-m", "{}", "-q", "1",
             ]).status) == 0
         }
 
         // A wrong password, and a device that is not registered, are refused at CONNECT.
-        let wrong = try Self.run("/usr/bin/mosquitto_pub", [
+        let wrong = try await Self.run("/usr/bin/mosquitto_pub", [
             "-h", "127.0.0.1", "-p", "\(broker.port)", "--cafile", "\(folder)/ca.pem", "-u", "\(tenant)/farm-1/barn-1/scale-1",
             "-P", cameraToken, "-t", "farmiq/v1/\(tenant)/farm-1/barn-1/scale-1/telemetry", "-m", "{}", "-q", "1",
         ])
         #expect(wrong.status != 0 && wrong.output.lowercased().contains("not authori"), "\(wrong.output)")
         // Without TLS the listener does not speak MQTT at all.
-        let plain = try Self.run("/usr/bin/mosquitto_pub", [
+        let plain = try await Self.run("/usr/bin/mosquitto_pub", [
             "-h", "127.0.0.1", "-p", "\(broker.port)", "-u", "\(tenant)/farm-1/barn-1/scale-1", "-P", scaleToken,
             "-t", "farmiq/v1/\(tenant)/farm-1/barn-1/scale-1/telemetry", "-m", "{}", "-q", "1",
         ])
@@ -118,7 +113,7 @@ struct SecuredBrokerTests {
         let own = Envelopes.telemetry(readings: [("weight_kg", 2.5)])
         let forged = Envelopes.telemetry(readings: [("weight_kg", 99.0)])
         for (topic, payload) in [("farmiq/v1/\(tenant)/farm-1/barn-1/cam-1/telemetry", forged), ("farmiq/v1/\(tenant)/farm-1/barn-1/scale-1/telemetry", own)] {
-            _ = try Self.run("/usr/bin/mosquitto_pub", [
+            _ = try await Self.run("/usr/bin/mosquitto_pub", [
                 "-h", "127.0.0.1", "-p", "\(broker.port)", "--cafile", "\(folder)/ca.pem", "-u", "\(tenant)/farm-1/barn-1/scale-1",
                 "-P", scaleToken, "-t", topic, "-m", payload, "-q", "1",
             ])
@@ -137,7 +132,7 @@ struct SecuredBrokerTests {
         #expect(rows.first?["value"] == .number(JSONNumber(2.5)))
         #expect(try await HTTP.metric(edge.baseURL, "farmiq_mqtt_connected") == 1)
         #expect(await edge.stop())
-        broker.stop()
+        await broker.process.kill9()
         try? FileManager.default.removeItem(atPath: folder)
     }
 }

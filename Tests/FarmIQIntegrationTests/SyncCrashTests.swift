@@ -48,7 +48,7 @@ struct SyncCrashTests {
             // (the batch is stored at the cloud, the edge has not marked it delivered).
             let before = try await cloudCount(cloudURL, "batches")
             try await eventually(timeout: .seconds(60)) { try await cloudCount(cloudURL, "batches") > before }
-            edge.kill9()
+            await edge.kill9()
             kills += 1
             edge = try edge.restarted()
             try await HTTP.waitUntilReady(edge.baseURL)

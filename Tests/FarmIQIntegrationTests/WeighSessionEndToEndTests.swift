@@ -113,7 +113,7 @@ struct WeighSessionEndToEndTests {
         let sessions = (0..<20).map { _ in EventID.v7() }
         let messages = sessions.flatMap { Self.messages(session: $0, tenant: tenant, readings: [2.0, 2.1, 2.2]) }
         #expect(try await publisher.publish(messages) == messages.count)
-        edge.kill9()
+        await edge.kill9()
         edge = try edge.restarted()
         try await HTTP.waitUntilReady(edge.baseURL)
         try await eventually(timeout: .seconds(60)) {
