@@ -242,10 +242,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What several test targets share: captured logs, eventually.
+        // What several test targets share: captured logs, eventually, child processes, JPEG fixtures.
         .target(
             name: "FarmIQTestSupport",
-            dependencies: ["FarmIQCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FarmIQCore", "MediaStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/FarmIQTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -274,16 +274,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FarmIQCoreTests", dependencies: ["FarmIQCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "VisionInferenceTests", dependencies: ["VisionInference", "MediaStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "VisionInferenceTests", dependencies: ["VisionInference", "MediaStore", "FarmIQStorage", "FarmIQCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MediaStoreTests",
-            dependencies: ["MediaStore", "FarmIQCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MediaStore", "FarmIQCore", "FarmIQTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FarmIQMQTTTests",
             dependencies: [
-                "FarmIQMQTT", "FarmIQTestSupport",
+                "FarmIQMQTT", "FarmIQCore", "FarmIQTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

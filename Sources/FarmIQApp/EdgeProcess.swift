@@ -66,6 +66,22 @@ public struct EdgeProcess: Sendable {
             var mediaClient: HTTPClient?
             var refreshers: [@Sendable () async -> Void] = []
 
+            // Where the forwarder and inference read image bytes: the media volume where the media store runs (or
+            // where the volume is mounted), else the media store's GET with the operator token (FARMIQ_MEDIA_URL,
+            // cluster mode), else nowhere.
+            var mediaSource: MediaSource?
+            if mode.runsForwarder || mode.runsInference {
+                if mode.runsMediaStore || FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp") {
+                    mediaSource = .volume(root: configuration.mediaRoot)
+                } else if let mediaURL = configuration.mediaURL {
+                    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                    mediaClient = client
+                    mediaSource = .http(baseURL: mediaURL, operatorToken: configuration.apiToken, client: client)
+                } else {
+                    logger.warning("no image bytes can be read (nothing sent to the cloud, nothing analysed): set FARMIQ_MEDIA_URL (the media store) or mount the media volume at FARMIQ_MEDIA_ROOT")
+                }
+            }
+
             var telemetryService: TelemetryService?
             if mode.runsTelemetry {
                 let service = TelemetryService(store: database.telemetry, logger: logger)
@@ -123,29 +139,27 @@ public struct EdgeProcess: Sendable {
             }
             if mode.runsInference {
                 let metrics = InferenceMetrics(registry: registry)
-                // Image bytes: the media volume in all-in-one (or mounted), else the media store over HTTP (FARMIQ_MEDIA_URL).
-                var source = MediaSource.volume(root: configuration.mediaRoot)
-                if !mode.runsMediaStore, !FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp"), let mediaURL = configuration.mediaURL {
-                    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-                    mediaClient = client
-                    source = .http(baseURL: mediaURL, operatorToken: configuration.apiToken, client: client)
+                // Without a source (warned above) no worker runs: jobs wait in the queue (and its age alert fires)
+                // rather than fail as if their images were gone.
+                if let source = mediaSource {
+                    // FARMIQ_INFERENCE_LEASE_SECONDS: tuning and test hook (how long a dead worker's job waits), default 60.
+                    let lease = ProcessInfo.processInfo.environment["FARMIQ_INFERENCE_LEASE_SECONDS"].flatMap(Int.init).map { max(1, $0) } ?? 60
+                    services.append(InferenceService(
+                        configuration: .init(
+                            workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, source: source,
+                            lease: .seconds(lease)),
+                        store: database.inference, models: database.models, metrics: metrics, logger: logger,
+                        resultStored: { [sessions = database.sessions, grace = configuration.sessionPolicy.grace, log = logger] media in
+                            guard let sessionID = media.sessionID else { return }
+                            do {
+                                _ = try await sessions.reopenForImage(tenantID: media.address.tenantID, sessionID: sessionID, at: .now(), grace: grace)
+                            } catch {
+                                log.warning("a finalized session could not be reopened for its analysed image", metadata: [
+                                    "session.id": "\(sessionID)", "error": "\(error)"])
+                            }
+                        }))
                 }
-                // FARMIQ_INFERENCE_LEASE_SECONDS: tuning and test hook (how long a dead worker's job waits), default 60.
-                let lease = ProcessInfo.processInfo.environment["FARMIQ_INFERENCE_LEASE_SECONDS"].flatMap(Int.init).map { max(1, $0) } ?? 60
-                services.append(InferenceService(
-                    configuration: .init(
-                        workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, source: source,
-                        lease: .seconds(lease)),
-                    store: database.inference, metrics: metrics, logger: logger,
-                    resultStored: { [sessions = database.sessions, grace = configuration.sessionPolicy.grace, log = logger] media in
-                        guard let sessionID = media.sessionID else { return }
-                        do {
-                            _ = try await sessions.reopenForImage(tenantID: media.address.tenantID, sessionID: sessionID, at: .now(), grace: grace)
-                        } catch {
-                            log.warning("a finalized session could not be reopened for its analysed image", metadata: [
-                                "session.id": "\(sessionID)", "error": "\(error)"])
-                        }
-                    }))
+                services.append(CalibrationService(store: database.models, logger: logger))
                 let inference = database.inference
                 let log = logger
                 refreshers.append {
@@ -188,19 +202,9 @@ public struct EdgeProcess: Sendable {
                 let syncConfiguration = SyncForwarderConfiguration(configuration, environment: ProcessInfo.processInfo.environment)
                 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SyncForwarder.httpClientConfiguration(syncConfiguration))
                 syncClient = client
-                // Image bytes: the media volume in all-in-one (or mounted into the forwarder), else the media store's
-                // GET with the operator token (FARMIQ_MEDIA_URL, cluster mode); neither: events only.
-                var source: MediaSource?
-                if mode.runsMediaStore || FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp") {
-                    source = .volume(root: configuration.mediaRoot)
-                } else if let mediaURL = configuration.mediaURL {
-                    source = .http(baseURL: mediaURL, operatorToken: configuration.apiToken, client: client)
-                } else {
-                    logger.warning("the forwarder sends no images: set FARMIQ_MEDIA_URL (the media store) or mount the media volume at FARMIQ_MEDIA_ROOT")
-                }
                 let forwarder = SyncForwarder(
                     configuration: syncConfiguration, store: database.outbox, httpClient: client, registry: registry, logger: logger,
-                    media: source.map { (database.media, $0) })
+                    media: mediaSource.map { (database.media, $0) })
                 services.append(forwarder)
             }
 

@@ -1,3 +1,4 @@
+import FarmIQCore
 import Foundation
 import VisionInference
 
@@ -11,7 +12,7 @@ import VisionInference
 ///   percentage error with the prior model (the simulator's geometry; no self-calibration yet).
 public enum InferenceBenchmark {
     public static func run(images: Int, seed: UInt64) async -> String {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         var samples: [(jpeg: [UInt8], weights: [Double])] = []
         for _ in 0..<images {
             let count = Int.random(in: 1...4, using: &random)
@@ -64,20 +65,5 @@ public enum InferenceBenchmark {
             String(format: "  bird count exact: %.1f%% (%d failures)", Double(exact) / Double(images) * 100, failures),
             String(format: "  weight MAPE:      %.2f%% per animal, prior model (the simulator's geometry), images with the right count", mape * 100),
         ].joined(separator: "\n")
-    }
-}
-
-/// SplitMix64: a seeded generator, so a benchmark's images are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

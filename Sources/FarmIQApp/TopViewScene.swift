@@ -25,16 +25,18 @@ struct TopViewScene: Sendable {
     static let height = 480
     /// The platform, pixels: x 80..<560, y 60..<420.
     static let platform = (x: 80, y: 60, width: 480, height: 360)
-    /// Area of a 1 kg bird, pixels (a 2.2 kg broiler covers about 6,800 px² at this camera height).
+    /// Area of a 1 kg bird, pixels, at the default camera height (a 2.2 kg broiler covers about 6,800 px²); the
+    /// prior model (`WeightModel.prior`) is this geometry.
     static let pixelsPerKg23 = 4000.0
 
     let birds: [Bird]
 
     /// Birds of the given weights, placed on the platform without overlapping (as far as 200 tries allow).
-    init<G: RandomNumberGenerator>(weightsKg: [Double], using random: inout G) {
+    /// `pixelsPerKg23`: the station's camera (a lower camera sees each bird larger).
+    init<G: RandomNumberGenerator>(weightsKg: [Double], pixelsPerKg23: Double = TopViewScene.pixelsPerKg23, using random: inout G) {
         var birds: [Bird] = []
         for weight in weightsKg {
-            let area = Self.pixelsPerKg23 * pow(max(weight, 0.05), 2.0 / 3.0)
+            let area = pixelsPerKg23 * pow(max(weight, 0.05), 2.0 / 3.0)
             let ratio = Double.random(in: 1.55...1.85, using: &random)
             let semiMinor = (area / (Double.pi * ratio)).squareRoot()
             let semiMajor = semiMinor * ratio

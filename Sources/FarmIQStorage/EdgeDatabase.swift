@@ -27,6 +27,7 @@ public final class EdgeDatabase: Service {
     public let devices: any DeviceRegistry
     public let media: any MediaObjectStore
     public let inference: any InferenceStore
+    public let models: any WeightModelStore
 
     private init(backend: Backend) {
         self.backend = backend
@@ -39,6 +40,7 @@ public final class EdgeDatabase: Service {
             devices = SQLiteDeviceRegistry(backend: sqlite)
             media = SQLiteMediaObjectStore(backend: sqlite)
             inference = SQLiteInferenceStore(backend: sqlite)
+            models = SQLiteWeightModelStore(backend: sqlite)
         case .postgres(let postgres):
             telemetry = PostgresTelemetryStore(backend: postgres)
             ingress = PostgresIngressStore(backend: postgres)
@@ -47,6 +49,7 @@ public final class EdgeDatabase: Service {
             devices = PostgresDeviceRegistry(backend: postgres)
             media = PostgresMediaObjectStore(backend: postgres)
             inference = PostgresInferenceStore(backend: postgres)
+            models = PostgresWeightModelStore(backend: postgres)
         }
     }
 

@@ -76,14 +76,14 @@ public struct MediaSweeper: Service {
         let busy = intake.inFlight.withLock { $0 }
 
         for file in listing.temporary where file.modified < cutoff && !busy.contains(file.absolute) {
-            if unlinkQuietly(file.absolute) { pass.temporary += 1 }
+            if await volume.remove(absolute: file.absolute) { pass.temporary += 1 }
         }
         let candidates = listing.images.filter { $0.modified < cutoff && !busy.contains($0.absolute) }
         for start in stride(from: 0, to: candidates.count, by: 500) {
             let chunk = Array(candidates[start..<min(start + 500, candidates.count)])
             let known = try await store.existingPaths(chunk.map(\.relative))
             for file in chunk where !known.contains(file.relative) && !intake.inFlight.withLock({ $0.contains(file.absolute) }) {
-                if unlinkQuietly(file.absolute) {
+                if await volume.remove(absolute: file.absolute) {
                     pass.orphans += 1
                     logger.warning("media sweep removed a file without a row", metadata: ["media.path": "\(file.relative)"])
                 }
@@ -118,10 +118,6 @@ public struct MediaSweeper: Service {
             metrics.reclaimed(count: batch.count)
         }
         return reclaimed
-    }
-
-    private func unlinkQuietly(_ path: String) -> Bool {
-        (try? FileManager.default.removeItem(atPath: path)) != nil
     }
 
     struct ListedFile: Sendable {

@@ -61,8 +61,13 @@ public struct MediaVolume: Sendable {
     /// Deletes a published file; `true` when it existed.
     @discardableResult
     func remove(_ path: MediaPath) async -> Bool {
-        let absolute = self.absolute(path)
-        return (try? await threadPool.runIfActive { unlink(absolute) == 0 }) ?? false
+        await remove(absolute: absolute(path))
+    }
+
+    /// Unlinks `absolute` (a file the sweep listed under the root: a temporary file or an orphan) on the thread
+    /// pool. Returns whether a file was removed.
+    func remove(absolute: String) async -> Bool {
+        (try? await threadPool.runIfActive { unlink(absolute) == 0 }) ?? false
     }
 
     // MARK: POSIX steps (run on the thread pool)

@@ -71,17 +71,19 @@ public struct BirdDetector: Sendable {
     /// `singleBirdArea`: the station's learned area of one bird, in pixels of `image` (nil: not known yet).
     public func detect(_ image: GrayImage, singleBirdArea: Double? = nil) -> Result<Detection, Failure> {
         let total = Double(image.width * image.height)
-        guard let floorLevel = Threshold.otsu(image.histogram()) else { return .failure(.noPlatform(fraction: 0)) }
+        let wholeHistogram = image.histogram()
+        guard let floorLevel = Threshold.otsu(wholeHistogram) else { return .failure(.noPlatform(fraction: 0)) }
         let bright = Morphology.open(Threshold.mask(image, above: floorLevel))
+        let brightRegion = largestRegion(bright)
         var platform: BinaryMask
-        if let region = largestRegion(bright), Double(region.count) >= settings.minimumPlatformFraction * total {
-            platform = region
-        } else if contrast(image.histogram(), at: floorLevel) >= settings.minimumContrast,
-            meanLevel(image.histogram(), through: floorLevel) >= settings.minimumPlatformLevel {
+        if let brightRegion, Double(brightRegion.count) >= settings.minimumPlatformFraction * total {
+            platform = brightRegion
+        } else if contrast(wholeHistogram, at: floorLevel) >= settings.minimumContrast,
+            meanLevel(wholeHistogram, through: floorLevel) >= settings.minimumPlatformLevel {
             // No dark floor in view: the camera sees only the platform (the dark class) and a few bright birds.
             platform = BinaryMask(width: image.width, height: image.height, bits: [Bool](repeating: true, count: image.width * image.height))
         } else {
-            return .failure(.noPlatform(fraction: Double(largestRegion(bright)?.count ?? 0) / total))
+            return .failure(.noPlatform(fraction: Double(brightRegion?.count ?? 0) / total))
         }
         let platformFraction = Double(platform.count) / total
         let histogram = image.histogram(mask: platform)

@@ -20,9 +20,11 @@ public struct ImageAnalysis: Sendable {
         let start = clock.now
         func elapsed() -> Double { (clock.now - start).seconds * 1000 }
         var scale = 1
-        if let header = try? JPEGDecoder.header(jpeg), header.width > 1000 { scale = 2 }
         let image: GrayImage
-        switch JPEGDecoder.luminance(jpeg, scale: scale) {
+        switch JPEGDecoder.luminance(jpeg, scale: { width, _ in
+            scale = width > 1000 ? 2 : 1
+            return scale
+        }) {
         case .success(let decoded): image = decoded
         case .failure(let failure): return Self.failed(failure.reason, durationMs: elapsed())
         }
@@ -34,17 +36,20 @@ public struct ImageAnalysis: Sendable {
         let area = Double(scale * scale), length = Double(scale)
         var birds: [String] = []
         var weights: [Double] = []
+        var singleAreas: [Double] = []
         for bird in detection.birds {
             let areaPixels = bird.areaPixels * area
             let weight = model.weightKg(areaPixels: areaPixels)
             weights.append(weight)
+            if bird.sharedWith == 1 { singleAreas.append(areaPixels) }
             birds.append("{\"area_px\":\(Self.number(areaPixels)),\"major_axis_px\":\(Self.number(bird.majorAxisPixels * length)),"
                 + "\"minor_axis_px\":\(Self.number(bird.minorAxisPixels * length)),\"weight_kg_estimate\":\(Self.number(weight))}")
         }
         return InferenceResult(
             status: .completed, birdCount: detection.count, birdsJSON: "[\(birds.joined(separator: ","))]",
             averageWeightKg: weights.isEmpty ? nil : weights.reduce(0, +) / Double(weights.count),
-            modelVersion: model.version, calibrated: model.calibrated, reason: nil, durationMs: elapsed())
+            modelVersion: model.version, calibrated: model.calibrated, reason: nil, durationMs: elapsed(),
+            singleBirdAreaPx: singleAreas.isEmpty ? nil : singleAreas.reduce(0, +) / Double(singleAreas.count))
     }
 
     static func failed(_ reason: String, durationMs: Double) -> InferenceResult {

@@ -14,7 +14,7 @@ import MediaAccess
 /// (the database) gives the job back with backoff. A worker killed mid-job only delays it: its lease runs out and
 /// another claims it; the lease check at finish keeps it to one event per image.
 ///
-/// Not built yet: the per-station self-calibration (every result uses ``WeightModel/prior``, `calibrated: false`).
+/// Each image is weighed with its station's calibrated model (``CalibrationService``), else ``WeightModel/prior``.
 public struct InferenceService: Service {
     public struct Configuration: Sendable {
         public var workers: Int
@@ -36,15 +36,17 @@ public struct InferenceService: Service {
     let metrics: InferenceMetrics
     let logger: Logger
     let owner = "inference-\(EventID.v7().suffix(12))"
-    let analysis = ImageAnalysis()
+    /// The stations' models (nil: every image uses ``WeightModel/prior``).
+    let models: (any WeightModelStore)?
 
     /// Called after a result of an image with a session was stored (the session's next revision counts it).
     let resultStored: (@Sendable (MediaObject) async -> Void)?
 
     public init(
-        configuration: Configuration, store: any InferenceStore, metrics: InferenceMetrics, logger: Logger,
+        configuration: Configuration, store: any InferenceStore, models: (any WeightModelStore)? = nil, metrics: InferenceMetrics, logger: Logger,
         resultStored: (@Sendable (MediaObject) async -> Void)? = nil
     ) {
+        self.models = models
         self.resultStored = resultStored
         self.configuration = configuration
         self.store = store
@@ -85,10 +87,17 @@ public struct InferenceService: Service {
 
     /// One job: the image's bytes, the analysis, the result with its event.
     func process(_ job: InferenceJob, owner: String) async throws {
+        let model: WeightModel
+        do {
+            model = try await weightModel(for: job.media)
+        } catch {
+            try? await store.release(job, owner: owner, error: "\(error)", retryAt: Timestamp.now().adding(milliseconds: 5000))
+            throw error
+        }
         let result: InferenceResult
         switch await read(job.media) {
         case .success(let bytes):
-            result = analysis.analyse(bytes)
+            result = ImageAnalysis(model: model).analyse(bytes)
         case .failure(let reason):
             result = ImageAnalysis.failed(reason, durationMs: 0)
         case .transient(let error):
@@ -115,6 +124,15 @@ public struct InferenceService: Service {
         }
     }
 
+    /// The calibrated model of the station of the image's session, else ``WeightModel/prior`` (an image without a
+    /// session, a session not known yet, a station with too few sessions).
+    func weightModel(for media: MediaObject) async throws -> WeightModel {
+        guard let models, let sessionID = media.sessionID,
+            let stored = try await models.current(tenantID: media.address.tenantID, sessionID: sessionID), stored.calibrated
+        else { return .prior }
+        return WeightModel(stored)
+    }
+
     enum ReadOutcome { case success([UInt8]), failure(String), transient(String) }
 
     private func read(_ media: MediaObject) async -> ReadOutcome {
@@ -125,46 +143,5 @@ public struct InferenceService: Service {
         } catch {
             return .transient("\(String(describing: error).prefix(160))")
         }
-    }
-}
-
-/// Metrics of edge-vision-inference: `farmiq_inference_images_total{status}`, `farmiq_inference_failures_total{reason}`
-/// (the reason's word before `:`), `farmiq_inference_milliseconds_total` (time in the pipeline), and at each scrape
-/// `farmiq_inference_jobs_waiting` and `farmiq_inference_oldest_waiting_age_seconds`.
-public final class InferenceMetrics: Sendable {
-    private let registry: PrometheusCollectorRegistry
-    private let milliseconds: Counter
-    private let waiting: Gauge
-    private let oldest: Gauge
-
-    public init(registry: PrometheusCollectorRegistry) {
-        self.registry = registry
-        milliseconds = registry.makeCounter(descriptor: .init(
-            metricName: "farmiq_inference_milliseconds_total", unitName: "", helpText: "Milliseconds spent analysing images (decode to estimate)"))
-        waiting = registry.makeGauge(descriptor: .init(
-            metricName: "farmiq_inference_jobs_waiting", unitName: "", helpText: "Images waiting for inference (pending or being analysed)"))
-        oldest = registry.makeGauge(descriptor: .init(
-            metricName: "farmiq_inference_oldest_waiting_age_seconds", unitName: "", helpText: "Age of the oldest image waiting for inference (0 when none)"))
-    }
-
-    func finished(_ result: InferenceResult) {
-        registry.makeCounter(
-            descriptor: .init(metricName: "farmiq_inference_images_total", unitName: "", helpText: "Images analysed, by result"),
-            labels: [("status", result.status.rawValue)]
-        ).increment()
-        milliseconds.increment(by: Int64(result.durationMs.rounded()))
-        if let reason = result.reason {
-            let word = String(reason.prefix { $0 != ":" }.prefix(40))
-            registry.makeCounter(
-                descriptor: .init(metricName: "farmiq_inference_failures_total", unitName: "", helpText: "Images that cannot be analysed, by reason"),
-                labels: [("reason", word)]
-            ).increment()
-        }
-    }
-
-    /// Sets the backlog gauges (called at scrape time).
-    public func update(waiting count: Int, oldestCreatedAt: Timestamp?, now: Timestamp = .now()) {
-        waiting.set(Double(count))
-        oldest.set(oldestCreatedAt.map { max(0, now.secondsSinceEpoch - $0.secondsSinceEpoch) } ?? 0)
     }
 }

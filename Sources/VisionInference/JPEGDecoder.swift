@@ -36,7 +36,12 @@ public enum JPEGDecoder {
 
     /// `scale`: 1, 2, 4 or 8 (the decoded image is `ceil(width / scale) × ceil(height / scale)`).
     public static func luminance(_ jpeg: [UInt8], scale: Int = 1) -> Result<GrayImage, Failure> {
-        precondition([1, 2, 4, 8].contains(scale))
+        luminance(jpeg) { _, _ in scale }
+    }
+
+    /// `scale` chooses 1, 2, 4 or 8 from the frame's width and height, read from the header this decode parses
+    /// anyway (one header parse per image).
+    public static func luminance(_ jpeg: [UInt8], scale: (_ width: Int, _ height: Int) -> Int) -> Result<GrayImage, Failure> {
         guard let handle = tjInitDecompress() else { return .failure(.corrupt("TurboJPEG could not start")) }
         defer { tjDestroy(handle) }
         return jpeg.withUnsafeBufferPointer { source -> Result<GrayImage, Failure> in
@@ -47,6 +52,8 @@ public enum JPEGDecoder {
             }
             guard width >= 16, height >= 16 else { return .failure(.tooSmall(width: Int(width), height: Int(height))) }
             guard width <= 8192, height <= 8192 else { return .failure(.tooLarge(width: Int(width), height: Int(height))) }
+            let scale = scale(Int(width), Int(height))
+            precondition([1, 2, 4, 8].contains(scale))
             let scaledWidth = (Int(width) + scale - 1) / scale, scaledHeight = (Int(height) + scale - 1) / scale
             var pixels = [UInt8](repeating: 0, count: scaledWidth * scaledHeight)
             let status = pixels.withUnsafeMutableBufferPointer { destination in

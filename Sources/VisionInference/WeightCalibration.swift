@@ -1,3 +1,4 @@
+import FarmIQStorage
 import Foundation
 
 /// Fits a station's ``WeightModel`` from its own scale (issue: self-calibration): each finalized session with a
@@ -8,17 +9,8 @@ import Foundation
 /// than `minimumSessions` pairs, or areas too alike to fix `b` (spread under 5%), `b` is held at 1.5 (the
 /// constant-density exponent) and only `a` is fitted; with no pair there is no model (the caller uses the prior).
 public enum WeightCalibration {
-    public struct Pair: Sendable, Equatable {
-        /// Mean pixel area of one bird in the session's images (full-size image).
-        public var areaPixels: Double
-        /// Scale weight ÷ bird count, kg.
-        public var weightKg: Double
-
-        public init(areaPixels: Double, weightKg: Double) {
-            self.areaPixels = areaPixels
-            self.weightKg = weightKg
-        }
-    }
+    /// One session's pair: mean single-bird area (pixels of the full-size image) and scale weight ÷ bird count (kg).
+    public typealias Pair = CalibrationPair
 
     /// Pairs needed to fit both coefficients and call the model calibrated.
     public static let minimumSessions = 5

@@ -1,3 +1,4 @@
+import FarmIQStorage
 import Foundation
 
 /// Per-animal weight from the area a bird covers in a station's camera: `weight_kg = a · area_px^b`.
@@ -32,4 +33,13 @@ public struct WeightModel: Sendable, Equatable {
 
     /// The simulator's geometry at 640×480: `area = 4000 · weight^(2/3)`, so `weight = (area / 4000)^1.5`.
     public static let prior = WeightModel(a: 1 / pow(4000, 1.5), b: 1.5, version: "prior", calibrated: false, sessions: 0, crossValidatedMAPE: nil)
+}
+
+extension WeightModel {
+    /// A station's stored model, named `{station}/v{version}`.
+    public init(_ stored: StationModel) {
+        self.init(
+            a: stored.a, b: stored.b, version: stored.versionName, calibrated: stored.calibrated, sessions: stored.sessions,
+            crossValidatedMAPE: stored.crossValidatedMAPE)
+    }
 }

@@ -10,7 +10,7 @@ struct FarmIQEdgeCommand: AsyncParsableCommand {
         version: EdgeVersion.current,
         subcommands: [
             AllInOneCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self,
-            MigrateCommand.self, StatusCommand.self, CloudSimCommand.self, OutboxCommand.self, DevicesCommand.self,
+            MigrateCommand.self, StatusCommand.self, CloudSimCommand.self, OutboxCommand.self, DevicesCommand.self, ModelCommand.self,
         ])
 
     static func main() async {

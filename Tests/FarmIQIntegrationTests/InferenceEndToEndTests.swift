@@ -20,7 +20,7 @@ struct InferenceEndToEndTests {
             "FARMIQ_MEDIA_ROOT": root, "FARMIQ_INGEST_TENANT": tenant, "FARMIQ_SESSION_GRACE_SECONDS": "4",
         ])
         let camera = MediaUploadClient(baseURL: edge.baseURL, token: token)
-        var random = SeededGenerator(seed: 7)
+        var random = SplitMix64(seed: 7)
         let session = EventID.v7()
         var truth: [String: Int] = [:]
         for count in [1, 2, 3] {
@@ -106,7 +106,7 @@ struct LateInferenceTests {
         #expect(try await HTTP.getJSON(detailURL)["result"]?["bird_count_source"] == .string("expected_count"))
 
         let camera = MediaUploadClient(baseURL: edge.baseURL, token: token)
-        var random = SeededGenerator(seed: 5)
+        var random = SplitMix64(seed: 5)
         for index in 0..<3 {
             let scene = TopViewScene(weightsKg: [2.9, 3.0, 2.95, 3.1], using: &random)
             #expect(try await camera.upload(scene.jpeg(using: &random), capturedAt: Timestamp.now().adding(milliseconds: Int64(index)).rfc3339, sessionID: session).status == 201)
@@ -136,7 +136,7 @@ struct InferenceCrashTests {
         let token = try await MediaUploadClient.register("\(tenant)/farm-1/barn-1/cam-1", databaseURL: databaseURL)
         let store = try await InProcessEdge.start(mode: .mediaStore, databaseURL: databaseURL, settings: ["FARMIQ_MEDIA_ROOT": root])
         let camera = MediaUploadClient(baseURL: store.baseURL, token: token)
-        var random = SeededGenerator(seed: 11)
+        var random = SplitMix64(seed: 11)
         let images = 40
         for index in 0..<images {
             let scene = TopViewScene(weightsKg: Array(repeating: 2.1, count: index % 4 + 1), using: &random)

@@ -100,7 +100,7 @@ struct MediaStoreEndToEndTests {
         #expect(try await setup.device.upload(Array("GIF89a this is not a jpeg".utf8)).status == 415)
         #expect(try await setup.device.upload(Array(repeating: 0x00, count: 5000)).status == 415)
         #expect(try await setup.device.upload(MediaUploadClient.jpeg(padTo: 12 * 1024 * 1024)).status == 413)
-        #expect(try await setup.device.upload(MediaStoreFixtures.declaring(width: 60000, height: 60000)).status == 413)
+        #expect(try await setup.device.upload(JPEGFixtures.declaring(width: 60000, height: 60000)).status == 413)
         #expect(try await setup.device.post(MediaUploadClient.body(image: image, fields: [("captured_at", "2026-11-30T08:15:00Z")])).status == 400)
         #expect(try await setup.device.upload(image, capturedAt: "last tuesday").status == 400)
         #expect(try await setup.device.upload(image, sessionID: "../../x").status == 400)
@@ -181,27 +181,6 @@ struct MediaStoreEndToEndTests {
     }
 }
 
-/// Fixtures shared with the unit tests' idea of a hostile JPEG.
-enum MediaStoreFixtures {
-    /// A valid JPEG whose frame header declares `width × height`.
-    static func declaring(width: Int, height: Int) -> [UInt8] {
-        var bytes = MediaUploadClient.jpeg(width: 64, height: 48)
-        var index = 2
-        while index + 9 < bytes.count, bytes[index] == 0xFF {
-            let marker = bytes[index + 1]
-            let length = Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
-            if marker == 0xC0 || marker == 0xC1 || marker == 0xC2 {
-                bytes[index + 5] = UInt8(height >> 8)
-                bytes[index + 6] = UInt8(height & 0xFF)
-                bytes[index + 7] = UInt8(width >> 8)
-                bytes[index + 8] = UInt8(width & 0xFF)
-                return bytes
-            }
-            index += 2 + length
-        }
-        fatalError("no frame header")
-    }
-}
 
 /// A client that writes raw bytes and hangs up (an upload cut off mid-part). The blocking socket calls run on a
 /// Dispatch thread, never on the test's cooperative pool: on a 2-core machine that pool has two threads, and a

@@ -1,3 +1,4 @@
+import FarmIQCore
 import Testing
 
 @testable import FarmIQMQTT

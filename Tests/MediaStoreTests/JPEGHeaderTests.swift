@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import MediaStore
 import Testing
 

@@ -7,18 +7,6 @@ import Testing
 /// The forwarder's protocol, without I/O: time is made up, answers are made up.
 @Suite("Sync state machine")
 struct SyncStateMachineTests {
-    /// SplitMix64: deterministic, and never stuck in `random(in:)`'s rejection loop (a constant generator is).
-    struct SeededRandom: RandomNumberGenerator {
-        var state: UInt64 = 42
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let t0 = ContinuousClock.now
     static func at(_ milliseconds: Int) -> ContinuousClock.Instant { t0.advanced(by: .milliseconds(milliseconds)) }
     /// A lease that never runs out in these tests.
@@ -140,7 +128,7 @@ struct SyncStateMachineTests {
 
     @Test func outOfOrderAnswersCommitOnlyTheContiguousPrefix() {
         var sm = machine(batchSize: 10)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         #expect(Self.feedRead(&sm, Self.rows(0..<10)))
         let first = Self.nextSend(&sm)
         #expect(Self.feedRead(&sm, Self.rows(10..<20)))
@@ -190,7 +178,7 @@ struct SyncStateMachineTests {
 
     @Test func backsOffExponentiallyWithCapThenDrainsAtFullSpeed() {
         var sm = machine(batchSize: 10)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<10))
         var ceilings: [Duration] = []
         var now = 0
@@ -237,7 +225,7 @@ struct SyncStateMachineTests {
 
     @Test func honoursRetryAfterUpToTheMaximum() {
         var sm = machine(batchSize: 10)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<10))
         guard let batch = Self.nextSend(&sm) else { Issue.record("send expected"); return }
         // The first backoff ceiling is 0.5 s: Retry-After wins.
@@ -281,7 +269,7 @@ struct SyncStateMachineTests {
     /// is parked as soon as another request sent after that refusal is accepted.
     @Test func aRefusedBatchIsBisectedAndOnlyTheRefusedEventIsParked() {
         var sm = machine(batchSize: 8, inFlight: 1)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<8))
         var now = 0
         var sent = 0
@@ -319,7 +307,7 @@ struct SyncStateMachineTests {
 
     @Test func aSuspectIsParkedOnlyAfterALaterAcceptedRequest() {
         var sm = machine(batchSize: 10, inFlight: 2)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<1))
         guard let lone = Self.nextSend(&sm) else { Issue.record("send expected"); return }
         // Another batch was sent before the refusal arrived: its 200 proves nothing about the endpoint now.
@@ -344,7 +332,7 @@ struct SyncStateMachineTests {
     @Test(arguments: [true, false])
     func aProbeWithAnAnsweredEventTellsEventFromEndpoint(probeAccepted: Bool) {
         var sm = machine(batchSize: 10, inFlight: 2)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<1))
         guard let lone = Self.nextSend(&sm) else { Issue.record("send expected"); return }
         Self.feedRead(&sm, Self.rows(1..<4), at: 201)
@@ -375,7 +363,7 @@ struct SyncStateMachineTests {
     /// both queued again; the state says `refused`.
     @Test func twoLoneRefusalsMeanTheEndpointAndParkNothing() {
         var sm = machine(batchSize: 10, inFlight: 1)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<2))
         var now = 0
         var decisions: [SyncStateMachine.Decision] = []
@@ -401,7 +389,7 @@ struct SyncStateMachineTests {
 
     @Test func anEmpty404RefusesTheEndpointAtOnce() {
         var sm = machine(batchSize: 10)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<10))
         guard let batch = Self.nextSend(&sm) else { Issue.record("send expected"); return }
         guard case .endpointRefused(_, let reason) = sm.sendFinished(batch.id, outcome: .refused(status: 404, reason: "HTTP 404", endpoint: true), now: Self.at(1), using: &random) else {
@@ -415,7 +403,7 @@ struct SyncStateMachineTests {
     /// A suspect with nothing else to send is asked again after a growing wait, not every poll.
     @Test func aLoneSuspectIsAskedAgainAfterBackoff() {
         var sm = machine(batchSize: 10)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<1))
         guard let lone = Self.nextSend(&sm) else { Issue.record("send expected"); return }
         _ = sm.sendFinished(lone.id, outcome: .refused(status: 413, reason: "HTTP 413", endpoint: false), now: Self.at(0), using: &random)
@@ -438,7 +426,7 @@ struct SyncStateMachineTests {
 
     @Test func aLargeBatchThatKeepsTimingOutIsSplit() {
         var sm = machine(batchSize: 10)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         Self.feedRead(&sm, Self.rows(0..<10, bodyBytes: 20_000))
         var now = 0
         guard let batch = Self.nextSend(&sm) else { Issue.record("send expected"); return }
@@ -470,7 +458,7 @@ struct SyncStateMachineTests {
     /// Graceful stop: nothing new is sent or read; the answers of the batches in flight are committed; then exit.
     @Test func aGracefulStopCommitsEveryAnsweredBatch() {
         var sm = machine(batchSize: 10)
-        var random = SeededRandom()
+        var random = SplitMix64(seed: 42)
         var sent: [SyncBatch] = []
         for n in 0..<3 {
             Self.feedRead(&sm, Self.rows(n * 10..<(n + 1) * 10))

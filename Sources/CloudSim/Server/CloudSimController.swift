@@ -21,6 +21,8 @@ public final class CloudSimController: Sendable {
     private struct State {
         var faults: CloudSimFaults
         var downUntil: ContinuousClock.Instant?
+        /// Down periods asked for in `refuse` mode so far.
+        var downRequested = 0
         var counters = RequestCounters()
     }
 
@@ -78,9 +80,17 @@ public final class CloudSimController: Sendable {
         let refuse = state.withLockedValue { state in
             if let mode { state.faults.downMode = mode }
             state.downUntil = .now + duration
+            if state.faults.downMode == .refuse { state.downRequested += 1 }
             return state.faults.downMode == .refuse
         }
         if refuse { downContinuation.yield() }
+    }
+
+    /// How many down periods were asked for in `refuse` mode: the server closes its listener once for each one it
+    /// has not yet acted on, even one that is already over when it gets to it (a loaded machine), so every request
+    /// is seen to close and reopen the listener.
+    var downRequested: Int {
+        state.withLockedValue { $0.downRequested }
     }
 
     /// Ends a down period early.

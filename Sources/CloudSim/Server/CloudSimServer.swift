@@ -81,6 +81,9 @@ public struct CloudSimServer: Service {
                 logger: logger)
             let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
             let controller = self.controller
+            // Down requests made before this listener opens were served by the period just over.
+            let handled = controller.downRequested
+            if controller.refusesConnections { continue }  // asked for between the check above and now
             let outcome: Outcome
             do {
                 outcome = try await withThrowingTaskGroup(of: Outcome.self) { tasks in
@@ -89,7 +92,7 @@ public struct CloudSimServer: Service {
                         return .stopped
                     }
                     tasks.addTask {
-                        for await _ in controller.downRequests where controller.refusesConnections {
+                        for await _ in controller.downRequests where controller.downRequested > handled {
                             // Requests in flight (the admin call that asked for it, say) may still finish.
                             try? await Task.sleep(for: CloudSimServer.downGracePeriod)
                             return .goingDown

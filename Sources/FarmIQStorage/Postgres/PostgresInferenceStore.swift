@@ -51,10 +51,11 @@ struct PostgresInferenceStore: InferenceStore {
             guard held else { return false }
             try await connection.query("""
                 INSERT INTO inference_results (media_id, tenant_id, session_id, status, bird_count, birds, avg_weight_kg, model_version,
-                    calibrated, reason, duration_ms, created_at)
+                    calibrated, reason, duration_ms, created_at, single_bird_area_px)
                 VALUES (\(media.mediaID)::uuid, \(media.address.tenantID), \(media.sessionID)::uuid, \(result.status.rawValue),
                         \(result.birdCount.map(Int32.init)), \(result.birdsJSON), \(result.averageWeightKg), \(result.modelVersion),
-                        \(result.calibrated), \(result.reason), \(result.durationMs), \(time.millisecondsSinceEpoch))
+                        \(result.calibrated), \(result.reason), \(result.durationMs), \(time.millisecondsSinceEpoch),
+                        \(result.singleBirdAreaPx))
                 ON CONFLICT (media_id) DO NOTHING
                 """, logger: logger)
             try await connection.query("""

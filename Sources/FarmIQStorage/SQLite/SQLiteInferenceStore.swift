@@ -56,8 +56,8 @@ struct SQLiteInferenceStore: InferenceStore {
                 guard connection.changes > 0 else { return false }
                 let insert = try connection.statement("""
                     INSERT INTO inference_results (media_id, tenant_id, session_id, status, bird_count, birds, avg_weight_kg, model_version,
-                        calibrated, reason, duration_ms, created_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (media_id) DO NOTHING
+                        calibrated, reason, duration_ms, created_at, single_bird_area_px)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (media_id) DO NOTHING
                     """)
                 defer { insert.reset() }
                 insert.bind(1, job.media.mediaID)
@@ -72,6 +72,7 @@ struct SQLiteInferenceStore: InferenceStore {
                 insert.bind(10, result.reason)
                 insert.bind(11, result.durationMs)
                 insert.bind(12, time.millisecondsSinceEpoch)
+                if let area = result.singleBirdAreaPx { insert.bind(13, area) } else { insert.bindNull(13) }
                 try insert.run()
                 try SQLiteOutboxWriter(connection: connection, createdAt: time).insert(event)
                 return true

@@ -50,9 +50,13 @@ public struct InferenceResult: Sendable, Equatable {
     public var calibrated: Bool?
     public var reason: String?
     public var durationMs: Double
+    /// Mean area of the birds that stand alone (not split from a touching group), pixels of the full-size image:
+    /// what the station's calibration learns from. nil when none.
+    public var singleBirdAreaPx: Double?
 
     public init(status: Status, birdCount: Int?, birdsJSON: String?, averageWeightKg: Double?, modelVersion: String?,
-                calibrated: Bool?, reason: String?, durationMs: Double) {
+                calibrated: Bool?, reason: String?, durationMs: Double, singleBirdAreaPx: Double? = nil) {
+        self.singleBirdAreaPx = singleBirdAreaPx
         self.status = status
         self.birdCount = birdCount
         self.birdsJSON = birdsJSON

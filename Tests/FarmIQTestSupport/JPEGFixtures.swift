@@ -1,16 +1,16 @@
 import MediaStore
 
-/// Real JPEGs for the tests, made with TurboJPEG, and hostile variants of them.
-enum JPEGFixtures {
+/// Real JPEGs for the tests (unit and end to end), made with TurboJPEG, and hostile variants of them.
+public enum JPEGFixtures {
     /// A `width × height` gray gradient.
-    static func image(width: Int = 64, height: Int = 48, quality: Int = 85) -> [UInt8] {
+    public static func image(width: Int = 64, height: Int = 48, quality: Int = 85) -> [UInt8] {
         var pixels = [UInt8](repeating: 0, count: width * height)
         for y in 0..<height { for x in 0..<width { pixels[y * width + x] = UInt8((x * 7 + y * 3) & 0xFF) } }
         return JPEGEncoder.grayscale(pixels, width: width, height: height, quality: quality)!
     }
 
     /// A valid JPEG whose frame header (SOF0) declares `width × height` instead of its real size.
-    static func declaring(width: Int, height: Int) -> [UInt8] {
+    public static func declaring(width: Int, height: Int) -> [UInt8] {
         var bytes = image()
         var index = 2
         while index + 9 < bytes.count {
