@@ -49,8 +49,23 @@ public struct EdgeProcess: Sendable {
     public func run() async throws {
         try configuration.requireOperatorTokenOffLoopback()
         let database = try EdgeDatabase.open(configuration.databaseURL, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
+        // The database outlives the services: it stops only after they have. A cancelled run() (how an embedding
+        // process or a test stops the edge) reaches the services first; cancelling the PostgreSQL pool at the same
+        // moment left a worker's last query waiting on a pool that had shut down, and the edge never stopped.
+        let databaseTask = Task { try await database.run() }
+        do {
+            try await runServices(database)
+        } catch {
+            databaseTask.cancel()
+            _ = try? await databaseTask.value
+            throw error
+        }
+        databaseTask.cancel()
+        _ = try? await databaseTask.value
+    }
+
+    private func runServices(_ database: EdgeDatabase) async throws {
+        do {
             try await migrate(database)
             let registry = PrometheusCollectorRegistry()
             let router = Router(context: BasicRequestContext.self)
@@ -229,10 +244,18 @@ public struct EdgeProcess: Sendable {
                 "mode": "\(mode.rawValue)", "database": "\(configuration.databaseURL)",
                 "http.port": "\(configuration.httpPort)", "mqtt.url": "\(configuration.mqttURL)",
             ])
+            var groupLogger = logger
+            if ProcessInfo.processInfo.environment["FARMIQ_DEBUG_SERVICE_GROUP"] != nil {
+                groupLogger.logLevel = .debug
+                groupLogger[metadataKey: "edge.database"] = "\(configuration.databaseURL)"
+            }
+            if groupLogger.logLevel == .debug {
+                services = services.map { DiagnosedService(base: $0, logger: groupLogger) }
+            }
             let serviceGroup = ServiceGroup(configuration: .init(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: gracefulShutdownSignals,
-                logger: logger))
+                logger: groupLogger))
             do {
                 try await serviceGroup.run()
             } catch {
@@ -244,7 +267,6 @@ public struct EdgeProcess: Sendable {
             try? await httpClient?.shutdown()
             try? await syncClient?.shutdown()
             try? await mediaClient?.shutdown()
-            group.cancelAll()
         }
     }
 
@@ -294,5 +316,17 @@ public struct EdgeProcess: Sendable {
         case let group?: group
         case nil: mode == .ingressGateway ? "farmiq-ingress" : nil
         }
+    }
+}
+
+/// Diagnosis (`FARMIQ_DEBUG_SERVICE_GROUP` set: the service group logs at debug level, naming the database, and
+/// each service's `run()` logs when it returns), for an edge that does not stop.
+struct DiagnosedService: Service {
+    let base: any Service
+    let logger: Logger
+
+    func run() async throws {
+        defer { logger.info("service run() returned", metadata: ["service": "\(type(of: base))"]) }
+        try await base.run()
     }
 }

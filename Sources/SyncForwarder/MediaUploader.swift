@@ -22,6 +22,9 @@ struct MediaUploader: Sendable {
     let settings: MediaUploadStateMachine.Settings
     let requestTimeout: Duration
     let minimumUplinkBytesPerSecond: Int
+    /// Test-only fault hook (`FARMIQ_SYNC_PAUSE_AFTER_ACCEPT_MS`, as for batches): a pause between the cloud's
+    /// `200`/`201` and marking the image uploaded, the window a `kill -9` test aims at.
+    var pauseAfterAccept: Duration = .zero
     let metrics: SyncMetrics
     let logger: Logger
 
@@ -118,6 +121,7 @@ struct MediaUploader: Sendable {
         } catch {
             return .retryable(reason: String(String(describing: error).prefix(200)), retryAfter: nil)
         }
+        if pauseAfterAccept > .zero { try? await Task.sleep(for: pauseAfterAccept) }
         do {
             let now = Timestamp.now()
             _ = try await store.markUploaded(mediaID: object.mediaID, event: object.storedEvent(eventID: EventID.v7(at: now), at: now), at: now)

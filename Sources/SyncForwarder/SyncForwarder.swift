@@ -117,7 +117,7 @@ public final class SyncForwarder: Service, Sendable {
                 concurrency: configuration.batchesInFlight, backoffBase: configuration.backoffBase, backoffCap: configuration.backoffCap,
                 maximumRetryAfter: configuration.maximumRetryAfter, unauthorizedRetryInterval: configuration.unauthorizedRetryInterval),
             requestTimeout: configuration.requestTimeout, minimumUplinkBytesPerSecond: configuration.minimumUplinkBytesPerSecond,
-            metrics: metrics, logger: logger)
+            pauseAfterAccept: configuration.pauseAfterAccept, metrics: metrics, logger: logger)
     }
 
     /// Renews the lease every `leaseRenewInterval` (sooner when little of it is left, e.g. after a slow take);

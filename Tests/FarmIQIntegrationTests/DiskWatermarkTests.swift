@@ -28,9 +28,12 @@ struct DiskWatermarkTests {
             mode: .allInOne, configuration: configuration, logger: TestEnvironment.logger,
             onHTTPBound: { continuation.yield($0) }, gracefulShutdownSignals: [],
             volumeUsage: { _ in disk.used.withLock { $0 } })
-        let task = Task { try await process.run() }
+        let task = Task {
+            defer { continuation.finish() }
+            try await process.run()
+        }
         var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        let port = try #require(await iterator.next(), "the in-process edge stopped before it listened")
         let base = "http://127.0.0.1:\(port)"
         try await HTTP.waitUntilReady(base)
 

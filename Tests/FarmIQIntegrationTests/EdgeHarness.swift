@@ -41,17 +41,29 @@ final class InProcessEdge: Sendable {
             mode: mode, configuration: configuration, logger: logger,
             onHTTPBound: { port in continuation.yield(port) }, gracefulShutdownSignals: [])
         if let volumeUsage { process.volumeUsage = volumeUsage }
-        let task = Task { try await process.run() }
+        // The stream ends when the edge stops, so a start that fails (a migration, a port) is an error here, never
+        // a wait for a port that will not come.
+        let task = Task {
+            defer { continuation.finish() }
+            try await process.run()
+        }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw EdgeError(.internalError, "edge did not bind") }
+        guard let port = await watched("InProcessEdge.start: waiting for the port of \(databaseURL)", { await iterator.next() }) else {
+            do {
+                try await task.value
+            } catch {
+                throw EdgeError(.internalError, "the in-process edge stopped before it listened: \(error)")
+            }
+            throw EdgeError(.internalError, "the in-process edge stopped before it listened")
+        }
         let edge = InProcessEdge(port: port, task: task)
-        if mode != .telemetryTimeseries { try await HTTP.waitUntilReady(edge.baseURL) }
+        if mode != .telemetryTimeseries { try await watched("InProcessEdge.start: ready \(edge.baseURL)") { try await HTTP.waitUntilReady(edge.baseURL) } }
         return edge
     }
 
     func stop() async {
         task.cancel()
-        _ = try? await task.value
+        await watched("InProcessEdge.stop (port \(port))") { _ = try? await task.value }
     }
 }
 
@@ -166,7 +178,7 @@ final class TestPublisher: Sendable {
         let client = MQTTClient(configuration: configuration, logger: TestEnvironment.logger)
         self.client = client
         task = Task { try await client.run() }
-        try await client.waitUntilConnected()
+        try await watched("TestPublisher: connecting") { try await client.waitUntilConnected() }
     }
 
     /// Publishes every message (QoS 1, at most `window` awaiting PUBACK); returns the indices that got a PUBACK.
@@ -189,9 +201,11 @@ final class TestPublisher: Sendable {
     }
 
     func stop() async {
-        await client.disconnect()
-        task.cancel()
-        _ = try? await task.value
+        await watched("TestPublisher.stop") {
+            await client.disconnect()
+            task.cancel()
+            _ = try? await task.value
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import FarmIQApp
 import FarmIQCore
 import FarmIQStorage
+import FarmIQTestSupport
 import Foundation
 import Testing
 
@@ -100,10 +101,10 @@ struct IngestEndToEndTests {
 }
 
 /// Polls `condition` until it holds, failing after `timeout`.
-func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+func eventually(timeout: Duration = .seconds(60), file: String = #fileID, line: Int = #line, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return }
+        if (try? await watched("eventually's condition at \(file):\(line)", { try await condition() })) == true { return }
         try await Task.sleep(for: .milliseconds(50))
     }
     let final = try await condition()

@@ -1,11 +1,15 @@
 import FarmIQCore
 import FarmIQStorage
+import FarmIQTestSupport
 
 /// Reads a test's database directly (its own connection), to check what was committed.
 enum TestDatabase {
-    static func withDatabase<T: Sendable>(_ url: String, _ body: @Sendable @escaping (EdgeDatabase) async throws -> T) async throws -> T {
+    static func withDatabase<T: Sendable>(
+        _ url: String, file: String = #fileID, line: Int = #line, _ body: @Sendable @escaping (EdgeDatabase) async throws -> T
+    ) async throws -> T {
         let database = try EdgeDatabase.open(try DatabaseURL(parsing: url), logger: TestEnvironment.logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
+        return try await watched("TestDatabase.withDatabase(\(url)) at \(file):\(line)") {
+          try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 try await database.run()
                 return nil
@@ -13,6 +17,7 @@ enum TestDatabase {
             defer { group.cancelAll() }
             try await database.migrate()
             return try await body(database)
+          }
         }
     }
 

@@ -42,10 +42,12 @@ enum TestEnvironment {
             let client = PostgresClient(configuration: .init(
                 host: location.host, port: location.port, username: location.username, password: location.password,
                 database: location.database, tls: .disable))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-                group.cancelAll()
+            try await watched("freshDatabaseURL: CREATE DATABASE \(name)") {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await client.run() }
+                    try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+                    group.cancelAll()
+                }
             }
             var url = postgresURL
             if let slash = url.lastIndex(of: "/") { url = String(url[..<slash]) + "/" + name }

@@ -27,9 +27,33 @@ final class PostgresBackend: Sendable {
     /// it runs (PostgresClient warns, and the first queries of a process raced it).
     private let running = OneShotSignal()
 
+    /// How long a cancelled ``run()`` waits for the pool to stop.
+    static let shutdownWait: Duration = .seconds(5)
+
+    /// Runs the pool until cancelled. Once cancelled it waits at most ``shutdownWait`` for the pool to stop, then
+    /// returns anyway (with a warning): an edge must stop even if the pool does not. Seen in the end-to-end tests
+    /// before the edge stopped its services ahead of its database: a pool cancelled while a worker was still
+    /// querying never returned from `run()`, though it held no connection.
     func run() async {
         running.fire()
-        await client.run()
+        let client = self.client, logger = self.logger
+        let stopped = OneShotSignal()
+        let pool = Task {
+            await client.run()
+            stopped.fire()
+        }
+        await withTaskCancellationHandler {
+            await stopped.waitIgnoringCancellation()
+        } onCancel: {
+            pool.cancel()
+            Task {
+                try? await Task.sleep(for: PostgresBackend.shutdownWait)
+                if !stopped.isFired {
+                    logger.warning("the PostgreSQL pool did not stop within 5 s of cancellation; stopping without it")
+                }
+                stopped.fire()
+            }
+        }
     }
 
     /// Runs a query on a pooled connection and returns its rows, read in full; PostgresNIO errors become

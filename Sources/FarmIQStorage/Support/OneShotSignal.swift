@@ -14,6 +14,20 @@ final class OneShotSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    var isFired: Bool { state.withLock { $0.fired } }
+
+    /// Returns once fired, whether or not the current task is cancelled.
+    func waitIgnoringCancellation() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                if state.fired { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
     /// Returns once fired or when the current task is cancelled.
     func wait() async {
         await withTaskCancellationHandler {
