@@ -42,11 +42,13 @@ struct SyncCrashTests {
                 (topic: Envelopes.topic(tenant: run.tenant, device: "dev-\(i % 20)"),
                  payload: Envelopes.telemetry(at: base.adding(milliseconds: Int64(round * Self.chunk + i)), readings: [("temperature", 21.0)]))
             }
+            // Counted before the chunk exists: the batches that carry it come after (read after publishing, a fast
+            // forwarder could have sent the whole chunk already, and no new batch would ever come).
+            let before = try await cloudCount(cloudURL, "batches")
             #expect(try await run.publisher.publish(chunk) == Self.chunk)
             total += Self.chunk
             // Wait until the cloud has answered a new batch, then kill inside the pause window
             // (the batch is stored at the cloud, the edge has not marked it delivered).
-            let before = try await cloudCount(cloudURL, "batches")
             try await eventually(timeout: .seconds(60)) { try await cloudCount(cloudURL, "batches") > before }
             await edge.kill9()
             kills += 1
