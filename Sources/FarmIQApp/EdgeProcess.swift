@@ -53,221 +53,218 @@ public struct EdgeProcess: Sendable {
         // process or a test stops the edge) reaches the services first; cancelling the PostgreSQL pool at the same
         // moment left a worker's last query waiting on a pool that had shut down, and the edge never stopped.
         let databaseTask = Task { try await database.run() }
+        let outcome: Result<Void, any Error>
         do {
             try await runServices(database)
+            outcome = .success(())
         } catch {
-            databaseTask.cancel()
-            _ = try? await databaseTask.value
-            throw error
+            outcome = .failure(error)
         }
         databaseTask.cancel()
         _ = try? await databaseTask.value
+        try outcome.get()
     }
 
     private func runServices(_ database: EdgeDatabase) async throws {
-        do {
-            try await migrate(database)
-            let registry = PrometheusCollectorRegistry()
-            let router = Router(context: BasicRequestContext.self)
-            if let token = configuration.apiToken {
-                router.add(middleware: OperatorTokenMiddleware(token: token))
-            }
-            var services: [any Service] = []
-            var checks: [OpsRoutes.ReadinessCheck] = [
-                .init(name: "database") { (try? await database.ping()) != nil },
-            ]
-            var httpClient: HTTPClient?
-            var syncClient: HTTPClient?
-            var mediaClient: HTTPClient?
-            var refreshers: [@Sendable () async -> Void] = []
-
-            // Where the forwarder and inference read image bytes: the media volume where the media store runs (or
-            // where the volume is mounted), else the media store's GET with the operator token (FARMIQ_MEDIA_URL,
-            // cluster mode), else nowhere.
-            var mediaSource: MediaSource?
-            if mode.runsForwarder || mode.runsInference {
-                if mode.runsMediaStore || FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp") {
-                    mediaSource = .volume(root: configuration.mediaRoot)
-                } else if let mediaURL = configuration.mediaURL {
-                    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-                    mediaClient = client
-                    mediaSource = .http(baseURL: mediaURL, operatorToken: configuration.apiToken, client: client)
-                } else {
-                    logger.warning("no image bytes can be read (nothing sent to the cloud, nothing analysed): set FARMIQ_MEDIA_URL (the media store) or mount the media volume at FARMIQ_MEDIA_ROOT")
-                }
-            }
-
-            var telemetryService: TelemetryService?
-            if mode.runsTelemetry {
-                let service = TelemetryService(store: database.telemetry, logger: logger)
-                TelemetryRoutes(service: service, validator: configuration.validator, acceptsGatewayBatches: !mode.runsGateway)
-                    .register(on: router)
-                services.append(RetentionService(
-                    store: database.telemetry, retentionDays: configuration.telemetryRetentionDays,
-                    eventIDs: database.ingress, eventIDHorizonMilliseconds: configuration.validator.eventIDHorizonMilliseconds, logger: logger))
-                if let path = configuration.databaseVolumePath {
-                    services.append(StoragePressureService(
-                        configuration: .init(volumePath: path, softRatio: configuration.dbSoftWatermark),
-                        telemetry: database.telemetry, outbox: database.outbox, usage: volumeUsage, registry: registry, logger: logger))
-                }
-                telemetryService = service
-            }
-            if mode.runsSessions {
-                let metrics = SessionMetrics(registry: registry)
-                WeighSessionRoutes(
-                    store: database.sessions, policy: configuration.sessionPolicy, validator: configuration.validator,
-                    acceptsGatewayBatches: !mode.runsGateway, media: database.media
-                ).register(on: router)
-                services.append(SessionFinalizer(store: database.sessions, metrics: metrics, logger: logger, images: Self.sessionImages(database)))
-                let sessions = database.sessions
-                let log = logger
-                refreshers.append {
-                    do {
-                        metrics.update(try await sessions.sessionCounts(now: .now()))
-                    } catch {
-                        log.warning("metrics: session counts unavailable", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-            if mode.runsMediaStore {
-                let metrics = MediaMetrics(registry: registry)
-                let volume = MediaVolume(root: configuration.mediaRoot)
-                try await volume.prepare()
-                let usage = volumeUsage
-                let intake = MediaIntake(
-                    store: database.media, volume: volume, hardWatermark: configuration.mediaHardWatermark,
-                    usage: usage, logger: logger)
-                MediaRoutes(intake: intake, registry: database.devices, operatorToken: configuration.apiToken, metrics: metrics)
-                    .register(on: router)
-                let sweeper = MediaSweeper(
-                    configuration: .init(softWatermark: configuration.mediaSoftWatermark), intake: intake, metrics: metrics)
-                services.append(sweeper)
-                let media = database.media
-                let log = logger
-                refreshers.append {
-                    do {
-                        metrics.update(try await media.backlog())
-                    } catch {
-                        log.warning("metrics: media backlog unavailable", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-            if mode.runsInference {
-                let metrics = InferenceMetrics(registry: registry)
-                // Without a source (warned above) no worker runs: jobs wait in the queue (and its age alert fires)
-                // rather than fail as if their images were gone.
-                if let source = mediaSource {
-                    // FARMIQ_INFERENCE_LEASE_SECONDS: tuning and test hook (how long a dead worker's job waits), default 60.
-                    let lease = ProcessInfo.processInfo.environment["FARMIQ_INFERENCE_LEASE_SECONDS"].flatMap(Int.init).map { max(1, $0) } ?? 60
-                    services.append(InferenceService(
-                        configuration: .init(
-                            workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, source: source,
-                            lease: .seconds(lease)),
-                        store: database.inference, models: database.models, metrics: metrics, logger: logger,
-                        resultStored: { [sessions = database.sessions, grace = configuration.sessionPolicy.grace, log = logger] media in
-                            guard let sessionID = media.sessionID else { return }
-                            do {
-                                _ = try await sessions.reopenForImage(tenantID: media.address.tenantID, sessionID: sessionID, at: .now(), grace: grace)
-                            } catch {
-                                log.warning("a finalized session could not be reopened for its analysed image", metadata: [
-                                    "session.id": "\(sessionID)", "error": "\(error)"])
-                            }
-                        }))
-                }
-                services.append(CalibrationService(store: database.models, logger: logger))
-                let inference = database.inference
-                let log = logger
-                refreshers.append {
-                    do {
-                        let backlog = try await inference.backlog()
-                        metrics.update(waiting: backlog.waiting, oldestCreatedAt: backlog.oldestCreatedAt)
-                    } catch {
-                        log.warning("metrics: inference backlog unavailable", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-            if mode.runsGateway {
-                let sink: any TelemetrySink
-                let sessionSink: any SessionSink
-                if let telemetryService {
-                    sink = LocalTelemetrySink(service: telemetryService)
-                    sessionSink = LocalSessionSink(store: database.sessions, policy: configuration.sessionPolicy)
-                } else {
-                    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-                    httpClient = client
-                    sink = HTTPTelemetrySink(client: client, baseURL: configuration.telemetryURL, token: configuration.apiToken)
-                    sessionSink = HTTPSessionSink(client: client, baseURL: configuration.sessionURL, token: configuration.apiToken)
-                }
-                let mqtt = MQTTClient(configuration: try mqttConfiguration(), logger: logger)
-                let gateway = IngressGateway(
-                    configuration: IngressGatewayConfiguration(
-                        shareGroup: shareGroup(), tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize,
-                        validator: configuration.validator,
-                        diskWatermark: configuration.databaseVolumePath.map {
-                            DiskWatermark(path: $0, hardRatio: configuration.dbHardWatermark, usage: volumeUsage)
-                        }),
-                    mqtt: mqtt, telemetry: sink, sessions: sessionSink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
-                services.append(contentsOf: [mqtt, gateway] as [any Service])
-                checks.append(.init(name: "mqtt_subscription") { gateway.isReady })
-                checks.append(.init(name: "ingest_stalled") { gateway.isIntakeFlowing })
-                refreshers.append { gateway.refreshScrapedMetrics() }
-            }
-
-            if mode.runsForwarder {
-                let syncConfiguration = SyncForwarderConfiguration(configuration, environment: ProcessInfo.processInfo.environment)
-                let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SyncForwarder.httpClientConfiguration(syncConfiguration))
-                syncClient = client
-                let forwarder = SyncForwarder(
-                    configuration: syncConfiguration, store: database.outbox, httpClient: client, registry: registry, logger: logger,
-                    media: mediaSource.map { (database.media, $0) })
-                services.append(forwarder)
-            }
-
-            // Each volume is reported by the processes that use it (a gauge never set would read 0 elsewhere).
-            var volumes: [(name: String, path: String)] = mode.runsMediaStore ? [(name: "media", path: configuration.mediaRoot)] : []
-            if let path = configuration.databaseVolumePath {
-                volumes.append((name: "db", path: path))
-            }
-            let collector = EdgeMetricsCollector(
-                registry: registry, database: database, volumes: volumes, refreshers: refreshers, logger: logger)
-            OpsRoutes(checks: checks, metrics: collector).register(on: router)
-
-            let onHTTPBound = self.onHTTPBound
-            let app = Application(
-                router: router,
-                configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "farmiq-edge"),
-                onServerRunning: { channel in await onHTTPBound?(channel.localAddress?.port ?? 0) },
-                logger: logger)
-            services.append(app)
-
-            logger.info("farmiq-edge starting", metadata: [
-                "mode": "\(mode.rawValue)", "database": "\(configuration.databaseURL)",
-                "http.port": "\(configuration.httpPort)", "mqtt.url": "\(configuration.mqttURL)",
-            ])
-            var groupLogger = logger
-            if ProcessInfo.processInfo.environment["FARMIQ_DEBUG_SERVICE_GROUP"] != nil {
-                groupLogger.logLevel = .debug
-                groupLogger[metadataKey: "edge.database"] = "\(configuration.databaseURL)"
-            }
-            if groupLogger.logLevel == .debug {
-                services = services.map { DiagnosedService(base: $0, logger: groupLogger) }
-            }
-            let serviceGroup = ServiceGroup(configuration: .init(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: gracefulShutdownSignals,
-                logger: groupLogger))
-            do {
-                try await serviceGroup.run()
-            } catch {
-                try? await httpClient?.shutdown()
-                try? await syncClient?.shutdown()
-                try? await mediaClient?.shutdown()
-                throw error
-            }
-            try? await httpClient?.shutdown()
-            try? await syncClient?.shutdown()
-            try? await mediaClient?.shutdown()
+        try await migrate(database)
+        let registry = PrometheusCollectorRegistry()
+        let router = Router(context: BasicRequestContext.self)
+        if let token = configuration.apiToken {
+            router.add(middleware: OperatorTokenMiddleware(token: token))
         }
+        var services: [any Service] = []
+        var checks: [OpsRoutes.ReadinessCheck] = [
+            .init(name: "database") { (try? await database.ping()) != nil },
+        ]
+        var httpClient: HTTPClient?
+        var syncClient: HTTPClient?
+        var mediaClient: HTTPClient?
+        var refreshers: [@Sendable () async -> Void] = []
+
+        // Where the forwarder and inference read image bytes: the media volume where the media store runs (or
+        // where the volume is mounted), else the media store's GET with the operator token (FARMIQ_MEDIA_URL,
+        // cluster mode), else nowhere.
+        var mediaSource: MediaSource?
+        if mode.runsForwarder || mode.runsInference {
+            if mode.runsMediaStore || FileManager.default.fileExists(atPath: configuration.mediaRoot + "/.tmp") {
+                mediaSource = .volume(root: configuration.mediaRoot)
+            } else if let mediaURL = configuration.mediaURL {
+                let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                mediaClient = client
+                mediaSource = .http(baseURL: mediaURL, operatorToken: configuration.apiToken, client: client)
+            } else {
+                logger.warning("no image bytes can be read (nothing sent to the cloud, nothing analysed): set FARMIQ_MEDIA_URL (the media store) or mount the media volume at FARMIQ_MEDIA_ROOT")
+            }
+        }
+
+        var telemetryService: TelemetryService?
+        if mode.runsTelemetry {
+            let service = TelemetryService(store: database.telemetry, logger: logger)
+            TelemetryRoutes(service: service, validator: configuration.validator, acceptsGatewayBatches: !mode.runsGateway)
+                .register(on: router)
+            services.append(RetentionService(
+                store: database.telemetry, retentionDays: configuration.telemetryRetentionDays,
+                eventIDs: database.ingress, eventIDHorizonMilliseconds: configuration.validator.eventIDHorizonMilliseconds, logger: logger))
+            if let path = configuration.databaseVolumePath {
+                services.append(StoragePressureService(
+                    configuration: .init(volumePath: path, softRatio: configuration.dbSoftWatermark),
+                    telemetry: database.telemetry, outbox: database.outbox, usage: volumeUsage, registry: registry, logger: logger))
+            }
+            telemetryService = service
+        }
+        if mode.runsSessions {
+            let metrics = SessionMetrics(registry: registry)
+            WeighSessionRoutes(
+                store: database.sessions, policy: configuration.sessionPolicy, validator: configuration.validator,
+                acceptsGatewayBatches: !mode.runsGateway, media: database.media
+            ).register(on: router)
+            services.append(SessionFinalizer(store: database.sessions, metrics: metrics, logger: logger, images: Self.sessionImages(database)))
+            let sessions = database.sessions
+            let log = logger
+            refreshers.append {
+                do {
+                    metrics.update(try await sessions.sessionCounts(now: .now()))
+                } catch {
+                    log.warning("metrics: session counts unavailable", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        if mode.runsMediaStore {
+            let metrics = MediaMetrics(registry: registry)
+            let volume = MediaVolume(root: configuration.mediaRoot)
+            try await volume.prepare()
+            let usage = volumeUsage
+            let intake = MediaIntake(
+                store: database.media, volume: volume, hardWatermark: configuration.mediaHardWatermark,
+                usage: usage, logger: logger)
+            MediaRoutes(intake: intake, registry: database.devices, operatorToken: configuration.apiToken, metrics: metrics)
+                .register(on: router)
+            let sweeper = MediaSweeper(
+                configuration: .init(softWatermark: configuration.mediaSoftWatermark), intake: intake, metrics: metrics)
+            services.append(sweeper)
+            let media = database.media
+            let log = logger
+            refreshers.append {
+                do {
+                    metrics.update(try await media.backlog())
+                } catch {
+                    log.warning("metrics: media backlog unavailable", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        if mode.runsInference {
+            let metrics = InferenceMetrics(registry: registry)
+            // Without a source (warned above) no worker runs: jobs wait in the queue (and its age alert fires)
+            // rather than fail as if their images were gone.
+            if let source = mediaSource {
+                // FARMIQ_INFERENCE_LEASE_SECONDS: tuning and test hook (how long a dead worker's job waits), default 60.
+                let lease = ProcessInfo.processInfo.environment["FARMIQ_INFERENCE_LEASE_SECONDS"].flatMap(Int.init).map { max(1, $0) } ?? 60
+                services.append(InferenceService(
+                    configuration: .init(
+                        workers: configuration.inferenceWorkers ?? ProcessInfo.processInfo.activeProcessorCount, source: source,
+                        lease: .seconds(lease)),
+                    store: database.inference, models: database.models, metrics: metrics, logger: logger,
+                    resultStored: { [sessions = database.sessions, grace = configuration.sessionPolicy.grace, log = logger] media in
+                        guard let sessionID = media.sessionID else { return }
+                        do {
+                            _ = try await sessions.reopenForImage(tenantID: media.address.tenantID, sessionID: sessionID, at: .now(), grace: grace)
+                        } catch {
+                            log.warning("a finalized session could not be reopened for its analysed image", metadata: [
+                                "session.id": "\(sessionID)", "error": "\(error)"])
+                        }
+                    }))
+            }
+            services.append(CalibrationService(store: database.models, logger: logger))
+            let inference = database.inference
+            let log = logger
+            refreshers.append {
+                do {
+                    let backlog = try await inference.backlog()
+                    metrics.update(waiting: backlog.waiting, oldestCreatedAt: backlog.oldestCreatedAt)
+                } catch {
+                    log.warning("metrics: inference backlog unavailable", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        if mode.runsGateway {
+            let sink: any TelemetrySink
+            let sessionSink: any SessionSink
+            if let telemetryService {
+                sink = LocalTelemetrySink(service: telemetryService)
+                sessionSink = LocalSessionSink(store: database.sessions, policy: configuration.sessionPolicy)
+            } else {
+                let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                httpClient = client
+                sink = HTTPTelemetrySink(client: client, baseURL: configuration.telemetryURL, token: configuration.apiToken)
+                sessionSink = HTTPSessionSink(client: client, baseURL: configuration.sessionURL, token: configuration.apiToken)
+            }
+            let mqtt = MQTTClient(configuration: try mqttConfiguration(), logger: logger)
+            let gateway = IngressGateway(
+                configuration: IngressGatewayConfiguration(
+                    shareGroup: shareGroup(), tenant: configuration.ingestTenant, batchSize: configuration.ingestBatchSize,
+                    validator: configuration.validator,
+                    diskWatermark: configuration.databaseVolumePath.map {
+                        DiskWatermark(path: $0, hardRatio: configuration.dbHardWatermark, usage: volumeUsage)
+                    }),
+                mqtt: mqtt, telemetry: sink, sessions: sessionSink, store: database.ingress, metrics: IngestMetrics(registry: registry), logger: logger)
+            services.append(contentsOf: [mqtt, gateway] as [any Service])
+            checks.append(.init(name: "mqtt_subscription") { gateway.isReady })
+            checks.append(.init(name: "ingest_stalled") { gateway.isIntakeFlowing })
+            refreshers.append { gateway.refreshScrapedMetrics() }
+        }
+
+        if mode.runsForwarder {
+            let syncConfiguration = SyncForwarderConfiguration(configuration, environment: ProcessInfo.processInfo.environment)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SyncForwarder.httpClientConfiguration(syncConfiguration))
+            syncClient = client
+            let forwarder = SyncForwarder(
+                configuration: syncConfiguration, store: database.outbox, httpClient: client, registry: registry, logger: logger,
+                media: mediaSource.map { (database.media, $0) })
+            services.append(forwarder)
+        }
+
+        // Each volume is reported by the processes that use it (a gauge never set would read 0 elsewhere).
+        var volumes: [(name: String, path: String)] = mode.runsMediaStore ? [(name: "media", path: configuration.mediaRoot)] : []
+        if let path = configuration.databaseVolumePath {
+            volumes.append((name: "db", path: path))
+        }
+        let collector = EdgeMetricsCollector(
+            registry: registry, database: database, volumes: volumes, refreshers: refreshers, logger: logger)
+        OpsRoutes(checks: checks, metrics: collector).register(on: router)
+
+        let onHTTPBound = self.onHTTPBound
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "farmiq-edge"),
+            onServerRunning: { channel in await onHTTPBound?(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        services.append(app)
+
+        logger.info("farmiq-edge starting", metadata: [
+            "mode": "\(mode.rawValue)", "database": "\(configuration.databaseURL)",
+            "http.port": "\(configuration.httpPort)", "mqtt.url": "\(configuration.mqttURL)",
+        ])
+        var groupLogger = logger
+        if ProcessInfo.processInfo.environment["FARMIQ_DEBUG_SERVICE_GROUP"] != nil {
+            groupLogger.logLevel = .debug
+            groupLogger[metadataKey: "edge.database"] = "\(configuration.databaseURL)"
+            services = services.map { DiagnosedService(base: $0, logger: groupLogger) }
+        }
+        let serviceGroup = ServiceGroup(configuration: .init(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: gracefulShutdownSignals,
+            logger: groupLogger))
+        let outcome: Result<Void, any Error>
+        do {
+            try await serviceGroup.run()
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        for client in [httpClient, syncClient, mediaClient].compactMap({ $0 }) {
+            try? await client.shutdown()
+        }
+        try outcome.get()
     }
 
     /// A session's images for its finalization (`contracts.md` §3a): how many are stored, and what inference found.

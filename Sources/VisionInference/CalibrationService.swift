@@ -26,18 +26,8 @@ public struct CalibrationService: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var backoff = RetryBackoff(base: .milliseconds(500), cap: .seconds(30))
-            while !Task.isCancelled {
-                do {
-                    let handled = try await pass(now: .now())
-                    backoff.reset()
-                    if handled == batchSize { continue }
-                    try? await Task.sleep(for: interval)
-                } catch {
-                    let wait = backoff.next()
-                    logger.warning("calibration pass failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
-                    try? await Task.sleep(for: wait)
-                }
+            await BatchPassLoop.run(batchSize: batchSize, interval: interval, logger: logger, failure: "calibration pass failed; retrying") {
+                try await pass(now: .now())
             }
         }
     }

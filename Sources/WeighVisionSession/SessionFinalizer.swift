@@ -30,18 +30,8 @@ public struct SessionFinalizer: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var backoff = RetryBackoff(base: .milliseconds(500), cap: .seconds(30))
-            while !Task.isCancelled {
-                do {
-                    let finalized = try await pass(now: .now())
-                    backoff.reset()
-                    if finalized == batchSize { continue }  // more are due: go on at once
-                    try? await Task.sleep(for: interval)
-                } catch {
-                    let wait = backoff.next()
-                    logger.warning("session finalization failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
-                    try? await Task.sleep(for: wait)
-                }
+            await BatchPassLoop.run(batchSize: batchSize, interval: interval, logger: logger, failure: "session finalization failed; retrying") {
+                try await pass(now: .now())
             }
         }
     }

@@ -8,7 +8,6 @@ struct PostgresWeightModelStore: WeightModelStore {
     let backend: PostgresBackend
     var logger: Logger { backend.logger }
 
-    static let modelColumns = "tenant_id, station, version, a, b, sessions, cv_mape, calibrated, origin, created_at"
     typealias ModelRow = (String, String, Int32, Double, Double, Int32, Double?, Bool, String, Int64)
 
     static func decodeModel(_ row: ModelRow) -> StationModel? {
@@ -32,14 +31,7 @@ struct PostgresWeightModelStore: WeightModelStore {
 
     func calibrationCandidates(limit: Int) async throws -> [CalibrationCandidate] {
         let rows = try await backend.query("""
-            SELECT s.tenant_id, s.session_id::text, coalesce(s.station_id, s.device_id), s.revision, s.weight_kg, s.bird_count, s.result,
-                (SELECT avg(r.single_bird_area_px) FROM inference_results r
-                 WHERE r.tenant_id = s.tenant_id AND r.session_id = s.session_id AND r.status = 'completed' AND r.single_bird_area_px IS NOT NULL)
-            FROM weight_sessions s
-            WHERE s.status = 'completed' AND s.weight_kg IS NOT NULL AND s.bird_count IS NOT NULL AND s.revision > 0
-              AND NOT EXISTS (SELECT 1 FROM calibration_pairs p
-                              WHERE p.tenant_id = s.tenant_id AND p.session_id = s.session_id AND p.revision >= s.revision)
-            ORDER BY s.finalized_at, s.session_id LIMIT \(limit)
+            \(unescaped: WeightModelSQL.candidates(sessionID: "s.session_id::text")) LIMIT \(limit)
             """, "calibration candidates")
         var candidates: [CalibrationCandidate] = []
         do {
@@ -64,10 +56,7 @@ struct PostgresWeightModelStore: WeightModelStore {
                 INSERT INTO calibration_pairs (tenant_id, session_id, station, revision, used, area_px, weight_kg, note, created_at)
                 VALUES (\(candidate.tenantID), \(candidate.sessionID)::uuid, \(candidate.station), \(Int32(candidate.revision)), \(pair != nil),
                         \(pair?.areaPixels), \(pair?.weightKg), \(note.map { String($0.prefix(200)) }), \(time.millisecondsSinceEpoch))
-                ON CONFLICT (tenant_id, session_id) DO UPDATE SET station = excluded.station, revision = excluded.revision,
-                    used = excluded.used, area_px = excluded.area_px, weight_kg = excluded.weight_kg, note = excluded.note,
-                    created_at = excluded.created_at
-                WHERE calibration_pairs.revision < excluded.revision
+                \(unescaped: WeightModelSQL.recordPairOnConflict)
                 RETURNING 1
                 """, logger: logger) {
                 changed = true
@@ -96,7 +85,7 @@ struct PostgresWeightModelStore: WeightModelStore {
                 stored.version = Int(next)
             }
             try await connection.query("""
-                INSERT INTO weight_models (\(unescaped: Self.modelColumns))
+                INSERT INTO weight_models (\(unescaped: WeightModelSQL.modelColumns))
                 VALUES (\(stored.tenantID), \(stored.station), \(Int32(stored.version)), \(stored.a), \(stored.b), \(Int32(stored.sessions)),
                         \(stored.crossValidatedMAPE), \(stored.calibrated), \(stored.origin.rawValue), \(stored.createdAt.millisecondsSinceEpoch))
                 """, logger: logger)
@@ -106,7 +95,7 @@ struct PostgresWeightModelStore: WeightModelStore {
 
     func current(tenantID: String, station: String) async throws -> StationModel? {
         let rows = try await backend.query("""
-            SELECT \(unescaped: Self.modelColumns) FROM weight_models WHERE tenant_id = \(tenantID) AND station = \(station)
+            SELECT \(unescaped: WeightModelSQL.modelColumns) FROM weight_models WHERE tenant_id = \(tenantID) AND station = \(station)
             ORDER BY version DESC LIMIT 1
             """, "current weight model")
         return try await models(rows, "current weight model").first
@@ -115,8 +104,7 @@ struct PostgresWeightModelStore: WeightModelStore {
     func current(tenantID: String, sessionID: String) async throws -> StationModel? {
         guard Identifier.isValidUUID(sessionID) else { return nil }
         let rows = try await backend.query("""
-            SELECT m.tenant_id, m.station, m.version, m.a, m.b, m.sessions, m.cv_mape, m.calibrated, m.origin, m.created_at
-            FROM weight_sessions s JOIN weight_models m ON m.tenant_id = s.tenant_id AND m.station = coalesce(s.station_id, s.device_id)
+            SELECT \(unescaped: WeightModelSQL.qualifiedModelColumns) \(unescaped: WeightModelSQL.sessionModels)
             WHERE s.tenant_id = \(tenantID) AND s.session_id = \(sessionID)::uuid ORDER BY m.version DESC LIMIT 1
             """, "weight model of a session")
         return try await models(rows, "weight model of a session").first
@@ -124,9 +112,9 @@ struct PostgresWeightModelStore: WeightModelStore {
 
     func currentModels(tenantID: String?) async throws -> [StationModel] {
         let rows = try await backend.query("""
-            SELECT \(unescaped: Self.modelColumns) FROM weight_models m
+            SELECT \(unescaped: WeightModelSQL.modelColumns) FROM weight_models m
             WHERE (\(tenantID)::text IS NULL OR m.tenant_id = \(tenantID))
-              AND m.version = (SELECT max(version) FROM weight_models n WHERE n.tenant_id = m.tenant_id AND n.station = m.station)
+              AND \(unescaped: WeightModelSQL.isLatestVersion)
             ORDER BY m.tenant_id, m.station
             """, "current weight models")
         return try await models(rows, "current weight models")

@@ -5,8 +5,6 @@ import FarmIQCore
 struct SQLiteWeightModelStore: WeightModelStore {
     let backend: SQLiteBackend
 
-    static let modelColumns = "tenant_id, station, version, a, b, sessions, cv_mape, calibrated, origin, created_at"
-
     static func decodeModel(_ row: SQLiteStatement) -> StationModel? {
         guard let origin = StationModel.Origin(rawValue: row.string(8)) else { return nil }
         return StationModel(
@@ -17,16 +15,7 @@ struct SQLiteWeightModelStore: WeightModelStore {
 
     func calibrationCandidates(limit: Int) async throws -> [CalibrationCandidate] {
         try await backend.read { connection in
-            let statement = try connection.statement("""
-                SELECT s.tenant_id, s.session_id, coalesce(s.station_id, s.device_id), s.revision, s.weight_kg, s.bird_count, s.result,
-                    (SELECT avg(r.single_bird_area_px) FROM inference_results r
-                     WHERE r.tenant_id = s.tenant_id AND r.session_id = s.session_id AND r.status = 'completed' AND r.single_bird_area_px IS NOT NULL)
-                FROM weight_sessions s
-                WHERE s.status = 'completed' AND s.weight_kg IS NOT NULL AND s.bird_count IS NOT NULL AND s.revision > 0
-                  AND NOT EXISTS (SELECT 1 FROM calibration_pairs p
-                                  WHERE p.tenant_id = s.tenant_id AND p.session_id = s.session_id AND p.revision >= s.revision)
-                ORDER BY s.finalized_at, s.session_id LIMIT ?1
-                """)
+            let statement = try connection.statement(WeightModelSQL.candidates(sessionID: "s.session_id") + " LIMIT ?1")
             defer { statement.reset() }
             statement.bind(1, limit)
             var candidates: [CalibrationCandidate] = []
@@ -45,11 +34,7 @@ struct SQLiteWeightModelStore: WeightModelStore {
             try connection.transaction {
                 let upsert = try connection.statement("""
                     INSERT INTO calibration_pairs (tenant_id, session_id, station, revision, used, area_px, weight_kg, note, created_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                    ON CONFLICT (tenant_id, session_id) DO UPDATE SET station = excluded.station, revision = excluded.revision,
-                        used = excluded.used, area_px = excluded.area_px, weight_kg = excluded.weight_kg, note = excluded.note,
-                        created_at = excluded.created_at
-                    WHERE calibration_pairs.revision < excluded.revision
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \(WeightModelSQL.recordPairOnConflict)
                     """)
                 defer { upsert.reset() }
                 upsert.bind(1, candidate.tenantID)
@@ -86,7 +71,7 @@ struct SQLiteWeightModelStore: WeightModelStore {
                 _ = try next.step()
                 var stored = model
                 stored.version = next.int(0)
-                let insert = try connection.statement("INSERT INTO weight_models (\(Self.modelColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+                let insert = try connection.statement("INSERT INTO weight_models (\(WeightModelSQL.modelColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
                 defer { insert.reset() }
                 insert.bind(1, stored.tenantID)
                 insert.bind(2, stored.station)
@@ -107,7 +92,7 @@ struct SQLiteWeightModelStore: WeightModelStore {
     func current(tenantID: String, station: String) async throws -> StationModel? {
         try await backend.read { connection in
             let statement = try connection.statement("""
-                SELECT \(Self.modelColumns) FROM weight_models WHERE tenant_id = ?1 AND station = ?2 ORDER BY version DESC LIMIT 1
+                SELECT \(WeightModelSQL.modelColumns) FROM weight_models WHERE tenant_id = ?1 AND station = ?2 ORDER BY version DESC LIMIT 1
                 """)
             defer { statement.reset() }
             statement.bind(1, tenantID)
@@ -119,8 +104,7 @@ struct SQLiteWeightModelStore: WeightModelStore {
     func current(tenantID: String, sessionID: String) async throws -> StationModel? {
         try await backend.read { connection in
             let statement = try connection.statement("""
-                SELECT m.tenant_id, m.station, m.version, m.a, m.b, m.sessions, m.cv_mape, m.calibrated, m.origin, m.created_at
-                FROM weight_sessions s JOIN weight_models m ON m.tenant_id = s.tenant_id AND m.station = coalesce(s.station_id, s.device_id)
+                SELECT \(WeightModelSQL.qualifiedModelColumns) \(WeightModelSQL.sessionModels)
                 WHERE s.tenant_id = ?1 AND s.session_id = ?2 ORDER BY m.version DESC LIMIT 1
                 """)
             defer { statement.reset() }
@@ -133,9 +117,9 @@ struct SQLiteWeightModelStore: WeightModelStore {
     func currentModels(tenantID: String?) async throws -> [StationModel] {
         try await backend.read { connection in
             let statement = try connection.statement("""
-                SELECT \(Self.modelColumns) FROM weight_models m
+                SELECT \(WeightModelSQL.modelColumns) FROM weight_models m
                 WHERE (?1 IS NULL OR m.tenant_id = ?1)
-                  AND m.version = (SELECT max(version) FROM weight_models n WHERE n.tenant_id = m.tenant_id AND n.station = m.station)
+                  AND \(WeightModelSQL.isLatestVersion)
                 ORDER BY m.tenant_id, m.station
                 """)
             defer { statement.reset() }

@@ -18,29 +18,26 @@ final class OneShotSignal: Sendable {
 
     /// Returns once fired, whether or not the current task is cancelled.
     func waitIgnoringCancellation() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state in
-                if state.fired { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
+        await suspendUntilFired(orCancelled: false)
     }
 
     /// Returns once fired or when the current task is cancelled.
     func wait() async {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state in
-                    if state.fired || Task.isCancelled { return true }
-                    state.waiters.append(continuation)
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
+            await suspendUntilFired(orCancelled: true)
         } onCancel: {
             fire()
+        }
+    }
+
+    private func suspendUntilFired(orCancelled: Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                if state.fired || (orCancelled && Task.isCancelled) { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
         }
     }
 }
