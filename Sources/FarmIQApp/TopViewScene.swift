@@ -1,104 +1,315 @@
 import Foundation
 import MediaStore
 
-/// A synthetic top view of a weigh platform, as the simulator's station cameras upload it: a dark barn floor, the
-/// lighter rectangular platform, and each bird as a bright, soft-edged ellipse whose area grows with its weight
-/// (`area_px = pixelsPerKg23 · weight_kg^(2/3)`, the surface of a body of constant density), plus sensor noise.
+/// A synthetic colour top view of a weigh platform, as a station camera uploads it (issue 8's test set): litter on
+/// the barn floor, the grey platform, and on it one to five broilers — each a textured white body (an ellipse of
+/// varying posture and orientation) with a head, a red comb and a beak, casting a shadow — under a lighting gradient
+/// with vignetting and sensor noise, written as a 4:2:0 JPEG of quality 70–95.
 ///
-/// The ground truth (count, weights, ellipses) is returned beside the image for benchmarks of inference; nothing the
-/// edge reads carries it.
+/// A bird's visible area follows its weight, `area_px ≈ pixelsPerKg23 · weight_kg^(2/3)` (the surface of a body of
+/// constant density) times a posture factor (σ 3%: a stretched or a hunched bird). A ``Layout`` adds the hard cases:
+/// two birds pressed together (one blob), a bird half over the platform's edge, a bird cut by the image border.
+///
+/// The ground truth (count, weights, ellipses, the hard cases) is returned beside the image for benchmarks; nothing
+/// the edge reads carries it.
 struct TopViewScene: Sendable {
+    struct Rect: Sendable {
+        var x: Int, y: Int, width: Int, height: Int
+    }
+
+    /// What a station's camera sees: the frame, where the platform lies in it, and how large a bird appears.
+    struct Camera: Sendable {
+        var width: Int
+        var height: Int
+        /// The platform, pixels (a camera mounted off-centre sees it cut by the frame).
+        var platform: Rect
+        /// Visible area of a 1 kg bird, pixels² of the full frame.
+        var pixelsPerKg23: Double
+
+        /// A 1280×720 camera about 1.4 m above a 1.0 × 0.62 m platform: a 2.2 kg broiler covers about 21,600 px²;
+        /// ``WeightModel/prior`` is this geometry.
+        static let standard = Camera(width: 1280, height: 720, platform: Rect(x: 190, y: 80, width: 900, height: 560), pixelsPerKg23: 12_800)
+        /// The same view at 640×360 (a quarter of the pixels: quicker for tests that make many images).
+        static let compact = Camera(width: 640, height: 360, platform: Rect(x: 95, y: 40, width: 450, height: 280), pixelsPerKg23: 3_200)
+
+        func with(pixelsPerKg23: Double) -> Camera {
+            var camera = self
+            camera.pixelsPerKg23 = pixelsPerKg23
+            return camera
+        }
+    }
+
+    /// The hard cases of one image (each needs enough birds: a pair needs two).
+    struct Layout: Sendable {
+        /// Two birds pressed side by side, their outlines overlapping.
+        var touchingPair = false
+        /// One bird with about a third of its body over the platform's edge (still standing on it).
+        var overhangingBird = false
+        /// The platform runs out of the frame on the left and one bird is cut by the image border.
+        var cutByBorder = false
+        /// JPEG quality.
+        var quality = 85
+
+        static let plain = Layout()
+
+        /// The simulator's mix: a touching pair in 15% of images, an overhanging bird in 10%, a bird cut by the border
+        /// in 8%, quality uniform in 70–95.
+        static func random<G: RandomNumberGenerator>(using random: inout G) -> Layout {
+            Layout(
+                touchingPair: Double.random(in: 0..<1, using: &random) < 0.15,
+                overhangingBird: Double.random(in: 0..<1, using: &random) < 0.10,
+                cutByBorder: Double.random(in: 0..<1, using: &random) < 0.08,
+                quality: Int.random(in: 70...95, using: &random))
+        }
+    }
+
     struct Bird: Sendable {
         var centerX: Double
         var centerY: Double
-        /// Semi-axes, pixels.
+        /// Semi-axes of the body, pixels.
         var semiMajor: Double
         var semiMinor: Double
-        /// Radians.
+        /// Radians; the head is at `+semiMajor` along it.
         var angle: Double
         var weightKg: Double
+        var touching = false
+        var overhanging = false
+        var cutByBorder = false
 
-        var areaPixels: Double { Double.pi * semiMajor * semiMinor }
+        var headRadius: Double { 0.45 * semiMinor }
+        var headCenter: (x: Double, y: Double) { (centerX + cos(angle) * semiMajor, centerY + sin(angle) * semiMajor) }
+        /// The body's ellipse and the part of the head outside it (about 7% of the body).
+        var areaPixels: Double { Double.pi * semiMajor * semiMinor * (1 + Self.headShare) }
+        /// Reach from the centre, pixels: the head's far edge.
+        var reach: Double { semiMajor + headRadius }
+
+        static let headShare = 0.07
     }
 
-    static let width = 640
-    static let height = 480
-    /// The platform, pixels: x 80..<560, y 60..<420.
-    static let platform = (x: 80, y: 60, width: 480, height: 360)
-    /// Area of a 1 kg bird, pixels, at the default camera height (a 2.2 kg broiler covers about 6,800 px²); the
-    /// prior model (`WeightModel.prior`) is this geometry.
-    static let pixelsPerKg23 = 4000.0
-
+    let camera: Camera
+    let layout: Layout
     let birds: [Bird]
+    /// The platform in this image (shifted off the frame for ``Layout/cutByBorder``).
+    let platform: Rect
 
-    /// Birds of the given weights, placed on the platform without overlapping (as far as 200 tries allow).
-    /// `pixelsPerKg23`: the station's camera (a lower camera sees each bird larger).
-    init<G: RandomNumberGenerator>(weightsKg: [Double], pixelsPerKg23: Double = TopViewScene.pixelsPerKg23, using random: inout G) {
+    /// Birds of the given weights on the platform (without overlapping, as far as 200 tries allow), with the hard
+    /// cases `layout` asks for.
+    init<G: RandomNumberGenerator>(weightsKg: [Double], camera: Camera = .standard, layout: Layout = .plain, using random: inout G) {
+        self.camera = camera
+        self.layout = layout
+        var platform = camera.platform
+        if layout.cutByBorder { platform.x = -camera.width / 20 }
+        self.platform = platform
         var birds: [Bird] = []
-        for weight in weightsKg {
-            let area = pixelsPerKg23 * pow(max(weight, 0.05), 2.0 / 3.0)
-            let ratio = Double.random(in: 1.55...1.85, using: &random)
+        let margin = 4.0
+        let left = Double(platform.x), top = Double(platform.y)
+        let right = Double(platform.x + platform.width), bottom = Double(platform.y + platform.height)
+        for (index, weight) in weightsKg.enumerated() {
+            let posture = exp(0.03 * Self.gaussian(using: &random))
+            let area = camera.pixelsPerKg23 * pow(max(weight, 0.03), 2.0 / 3.0) * posture / (1 + Bird.headShare)
+            let ratio = Double.random(in: 1.45...1.9, using: &random)
             let semiMinor = (area / (Double.pi * ratio)).squareRoot()
-            let semiMajor = semiMinor * ratio
-            var placed = Bird(centerX: 0, centerY: 0, semiMajor: semiMajor, semiMinor: semiMinor, angle: 0, weightKg: weight)
-            for _ in 0..<200 {
-                placed.centerX = Double.random(in: Double(Self.platform.x) + semiMajor + 4...Double(Self.platform.x + Self.platform.width) - semiMajor - 4, using: &random)
-                placed.centerY = Double.random(in: Double(Self.platform.y) + semiMajor + 4...Double(Self.platform.y + Self.platform.height) - semiMajor - 4, using: &random)
-                placed.angle = Double.random(in: 0..<Double.pi, using: &random)
+            var bird = Bird(centerX: 0, centerY: 0, semiMajor: semiMinor * ratio, semiMinor: semiMinor, angle: 0, weightKg: weight)
+            if index == 1, layout.touchingPair {
+                // Beside the first bird, nearly parallel, outlines overlapping by a tenth of their widths.
+                let first = birds[0]
+                let side = first.angle + Double.pi / 2
+                let distance = (first.semiMinor + bird.semiMinor) * 0.9
+                bird.angle = first.angle + Double.random(in: -0.25...0.25, using: &random)
+                bird.centerX = first.centerX + cos(side) * distance
+                bird.centerY = first.centerY + sin(side) * distance
+                bird.touching = true
+                birds[0].touching = true
+                birds.append(bird)
+                continue
+            }
+            for attempt in 0..<200 {
+                bird.angle = Double.random(in: -Double.pi..<Double.pi, using: &random)
+                let reach = bird.reach + margin
+                // A pair's first bird keeps room beside it for the second.
+                let room = index == 0 && layout.touchingPair && weightsKg.count > 1 ? 2.2 * bird.semiMinor : 0
+                bird.centerX = Self.uniform(max(left, 0) + reach + room, right - reach - room, using: &random)
+                bird.centerY = Self.uniform(top + reach + room, bottom - reach - room, using: &random)
+                if index == weightsKg.count - 1, layout.overhangingBird, !(layout.touchingPair && index == 1) {
+                    // A third of the body beyond the bottom edge.
+                    bird.angle = Double.random(in: -0.3...0.3, using: &random)
+                    bird.centerY = bottom - bird.semiMinor * 0.35
+                    bird.overhanging = true
+                } else if index == 0, layout.cutByBorder, !layout.touchingPair {
+                    // Between a fifth and half of the bird outside the frame on the left.
+                    bird.angle = Double.random(in: -0.4...0.4, using: &random) + (Bool.random(using: &random) ? 0 : Double.pi)
+                    bird.centerX = bird.semiMajor * Double.random(in: 0.05...0.6, using: &random)
+                    bird.cutByBorder = true
+                }
                 let clear = birds.allSatisfy { other in
-                    let dx = other.centerX - placed.centerX, dy = other.centerY - placed.centerY
-                    return (dx * dx + dy * dy).squareRoot() > other.semiMajor + placed.semiMajor + 6
+                    let dx = other.centerX - bird.centerX, dy = other.centerY - bird.centerY
+                    return (dx * dx + dy * dy).squareRoot() > other.reach + bird.reach + 6
                 }
                 if clear { break }
+                if attempt == 199 {
+                    // No room left: it stands against (or over) another bird.
+                    bird.touching = true
+                }
             }
-            birds.append(placed)
+            birds.append(bird)
         }
         self.birds = birds
     }
 
-    /// The image as 8-bit grayscale pixels, row by row.
+    /// The image as 8-bit RGB pixels, row by row.
     func pixels<G: RandomNumberGenerator>(using random: inout G) -> [UInt8] {
-        let width = Self.width, height = Self.height, platform = Self.platform
-        var pixels = [UInt8](repeating: 0, count: width * height)
+        let width = camera.width, height = camera.height
+        let light = Lighting(width: width, height: height, using: &random)
+        let floorTexture = ValueNoise(width: width, height: height, cell: max(4, width / 80), using: &random)
+        let featherTexture = ValueNoise(width: width, height: height, cell: max(2, width / 320), using: &random)
+        let noise = Double.random(in: 2.5...5.5, using: &random)
+        let shadow = (dx: Double.random(in: -0.25...0.25, using: &random), dy: Double.random(in: 0.05...0.3, using: &random))
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        // Birds whose reach (plus the shadow) meets each row.
+        var rows = [[Int]](repeating: [], count: height)
+        for (index, bird) in birds.enumerated() {
+            let extent = bird.reach * 1.4 + 4
+            let low = max(0, Int(bird.centerY - extent)), high = min(height - 1, Int(bird.centerY + extent))
+            if low <= high { for y in low...high { rows[y].append(index) } }
+        }
+        // Per bird, once: its orientation and its head.
+        let turns = birds.map { (cos: cos($0.angle), sin: sin($0.angle)) }
+        let heads = birds.map(\.headCenter)
         for y in 0..<height {
             for x in 0..<width {
                 let onPlatform = x >= platform.x && x < platform.x + platform.width && y >= platform.y && y < platform.y + platform.height
-                var value = onPlatform ? 112.0 + Double(x - platform.x) * 0.02 : 38.0
-                for bird in birds {
-                    let dx = Double(x) - bird.centerX, dy = Double(y) - bird.centerY
-                    guard abs(dx) <= bird.semiMajor + 2, abs(dy) <= bird.semiMajor + 2 else { continue }
-                    let c = cos(bird.angle), s = sin(bird.angle)
-                    let u = (dx * c + dy * s) / bird.semiMajor, v = (-dx * s + dy * c) / bird.semiMinor
-                    let r = (u * u + v * v).squareRoot()
-                    if r < 1.06 {
-                        // A soft edge over the last few percent of the radius; feathers slightly darker at the rim.
-                        let edge = r < 0.94 ? 1.0 : (1.06 - r) / 0.12
-                        let bright = 215.0 - 25.0 * r * r
-                        value = value * (1 - edge) + bright * edge
+                var colour: (Double, Double, Double)
+                if onPlatform {
+                    let grain = 3 * featherTexture[x, y]
+                    colour = (148 + grain, 150 + grain, 156 + grain)
+                } else {
+                    let litter = 22 * floorTexture[x, y]
+                    colour = (104 + litter, 80 + litter * 0.8, 56 + litter * 0.6)
+                }
+                for index in rows[y] {
+                    let bird = birds[index]
+                    // The shadow: the bird's outline, offset away from the light and softened.
+                    let sx = Double(x) - bird.centerX - shadow.dx * bird.semiMajor, sy = Double(y) - bird.centerY - shadow.dy * bird.semiMajor
+                    let shadowR = Self.radius(sx, sy, bird, turns[index], scale: 1.08)
+                    if shadowR < 1.15 {
+                        let depth = shadowR < 0.9 ? 0.62 : 0.62 + 0.38 * (shadowR - 0.9) / 0.25
+                        colour = (colour.0 * depth, colour.1 * depth, colour.2 * depth)
                     }
                 }
-                value += Double.random(in: -7...7, using: &random)
-                pixels[y * width + x] = UInt8(max(0, min(255, value)))
+                for index in rows[y] {
+                    let bird = birds[index]
+                    let dx = Double(x) - bird.centerX, dy = Double(y) - bird.centerY
+                    let turn = turns[index]
+                    let r = Self.radius(dx, dy, bird, turn, scale: 1)
+                    let head = heads[index]
+                    let hx = Double(x) - head.x, hy = Double(y) - head.y
+                    let headR = (hx * hx + hy * hy).squareRoot() / bird.headRadius
+                    let coverage = max(Self.edge(r), Self.edge(headR))
+                    guard coverage > 0 else { continue }
+                    var feather = (1 - 0.2 * min(r, 1) * min(r, 1)) * (1 + 0.05 * featherTexture[x, y])
+                    if headR < 1 { feather = max(feather, 0.97) }
+                    var bird3 = (236 * feather, 230 * feather, 214 * feather)
+                    // The comb (red) on top of the head, the beak (yellow) in front of it.
+                    let forward = (hx * turn.cos + hy * turn.sin) / bird.headRadius
+                    let across = (-hx * turn.sin + hy * turn.cos) / bird.headRadius
+                    if headR < 1, abs(across) < 0.28, forward > -0.55, forward < 0.35 { bird3 = (196, 40, 38) }
+                    if headR < 1.3, forward > 0.85, abs(across) < 0.22 { bird3 = (226, 184, 72) }
+                    colour = (colour.0 * (1 - coverage) + bird3.0 * coverage, colour.1 * (1 - coverage) + bird3.1 * coverage,
+                              colour.2 * (1 - coverage) + bird3.2 * coverage)
+                }
+                let gain = light.gain(x: x, y: y)
+                let offset = 3 * (y * width + x)
+                rgb[offset] = Self.byte(colour.0 * gain + noise * Self.gaussian(using: &random))
+                rgb[offset + 1] = Self.byte(colour.1 * gain + noise * Self.gaussian(using: &random))
+                rgb[offset + 2] = Self.byte(colour.2 * gain + noise * Self.gaussian(using: &random))
             }
         }
-        return pixels
+        return rgb
     }
 
-    /// The image as a JPEG (quality 85).
+    /// The image as a colour JPEG (4:2:0) at the layout's quality.
     func jpeg<G: RandomNumberGenerator>(using random: inout G) -> [UInt8] {
-        JPEGEncoder.grayscale(pixels(using: &random), width: Self.width, height: Self.height, quality: 85) ?? []
+        JPEGEncoder.encode(pixels(using: &random), layout: .rgb, width: camera.width, height: camera.height, quality: layout.quality) ?? []
     }
 
     /// The sidecar of one image: what a benchmark of inference compares with (never read by the edge).
     func groundTruthJSON(mediaID: String?, eventID: String, sessionID: String) -> String {
         let birds = birds.map { bird in
             "{\"center_x\":\(rounded(bird.centerX)),\"center_y\":\(rounded(bird.centerY)),\"major_axis_px\":\(rounded(2 * bird.semiMajor)),"
-                + "\"minor_axis_px\":\(rounded(2 * bird.semiMinor)),\"area_px\":\(rounded(bird.areaPixels)),\"weight_kg\":\(rounded(bird.weightKg))}"
+                + "\"minor_axis_px\":\(rounded(2 * bird.semiMinor)),\"area_px\":\(rounded(bird.areaPixels)),\"weight_kg\":\(rounded(bird.weightKg)),"
+                + "\"touching\":\(bird.touching),\"overhanging\":\(bird.overhanging),\"cut_by_border\":\(bird.cutByBorder)}"
         }
         let media = mediaID.map { "\"\($0)\"" } ?? "null"
         return "{\"media_id\":\(media),\"event_id\":\"\(eventID)\",\"session_id\":\"\(sessionID)\",\"count\":\(self.birds.count),"
-            + "\"pixels_per_kg_2_3\":\(Self.pixelsPerKg23),\"birds\":[\(birds.joined(separator: ","))]}"
+            + "\"width\":\(camera.width),\"height\":\(camera.height),\"quality\":\(layout.quality),"
+            + "\"pixels_per_kg_2_3\":\(camera.pixelsPerKg23),\"birds\":[\(birds.joined(separator: ","))]}"
+    }
+
+    /// Normalised elliptic radius of `(dx, dy)` from a bird's centre (1: on the body's outline).
+    private static func radius(_ dx: Double, _ dy: Double, _ bird: Bird, _ turn: (cos: Double, sin: Double), scale: Double) -> Double {
+        let c = turn.cos, s = turn.sin
+        let u = (dx * c + dy * s) / (bird.semiMajor * scale), v = (-dx * s + dy * c) / (bird.semiMinor * scale)
+        return (u * u + v * v).squareRoot()
+    }
+
+    /// Coverage of an outline with a soft edge (feathers) from 0.95 to 1.05 of its radius.
+    private static func edge(_ r: Double) -> Double {
+        r < 0.95 ? 1 : r < 1.05 ? (1.05 - r) / 0.1 : 0
+    }
+
+    /// Uniform in `low...high`; the middle when the range is empty (a bird too large for the room left).
+    private static func uniform<G: RandomNumberGenerator>(_ low: Double, _ high: Double, using random: inout G) -> Double {
+        low < high ? Double.random(in: low...high, using: &random) : (low + high) / 2
+    }
+
+    private static func byte(_ value: Double) -> UInt8 { UInt8(max(0, min(255, value.rounded()))) }
+
+    /// A standard normal deviate (sum of four uniforms, scaled: cheap and smooth enough for noise).
+    static func gaussian<G: RandomNumberGenerator>(using random: inout G) -> Double {
+        var sum = 0.0
+        for _ in 0..<4 { sum += Double.random(in: 0..<1, using: &random) }
+        return (sum - 2) * 1.7320508
     }
 
     private func rounded(_ value: Double) -> String { "\((value * 1000).rounded() / 1000)" }
+}
+
+/// A gain over the frame: a linear gradient (a window on one side, ±12%) and vignetting (−10% in the corners).
+private struct Lighting {
+    let width: Double, height: Double
+    let gx: Double, gy: Double
+
+    init<G: RandomNumberGenerator>(width: Int, height: Int, using random: inout G) {
+        self.width = Double(width)
+        self.height = Double(height)
+        gx = Double.random(in: -0.12...0.12, using: &random)
+        gy = Double.random(in: -0.12...0.12, using: &random)
+    }
+
+    func gain(x: Int, y: Int) -> Double {
+        let u = Double(x) / width - 0.5, v = Double(y) / height - 0.5
+        return (1 + 2 * gx * u + 2 * gy * v) * (1 - 0.2 * (u * u + v * v))
+    }
+}
+
+/// Smooth random texture in −1…1: random values on a grid of `cell`-pixel squares, bilinearly interpolated.
+private struct ValueNoise {
+    let cell: Int
+    let columns: Int
+    let grid: [Double]
+
+    init<G: RandomNumberGenerator>(width: Int, height: Int, cell: Int, using random: inout G) {
+        self.cell = cell
+        columns = width / cell + 2
+        let rows = height / cell + 2
+        grid = (0..<(columns * rows)).map { _ in Double.random(in: -1...1, using: &random) }
+    }
+
+    subscript(x: Int, y: Int) -> Double {
+        let gx = x / cell, gy = y / cell
+        let fx = Double(x % cell) / Double(cell), fy = Double(y % cell) / Double(cell)
+        let a = grid[gy * columns + gx], b = grid[gy * columns + gx + 1]
+        let c = grid[(gy + 1) * columns + gx], d = grid[(gy + 1) * columns + gx + 1]
+        return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+    }
 }

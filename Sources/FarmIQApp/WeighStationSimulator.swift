@@ -10,7 +10,8 @@ import NIOHTTP1
 /// `farmiq-edge simulate --stations N`: weigh stations (a scale platform with a camera above it, `contracts.md` §3a).
 ///
 /// Each station is one registered device (`{tenant}/{farm}/{barn}/station-NN`) that uses its device token as its
-/// MQTT password and as its bearer token for image upload. Every `interval` it weighs a group of 1–4 birds:
+/// MQTT password and as its bearer token for image upload. Its camera hangs at its own height, and its flock grows
+/// half a day a session (``FlockGrowth``, day 14 to 42, then a new flock). Every `interval` it weighs 1–5 birds:
 /// `weighvision.session.started`, about 30 `weighvision.weight.reading`s that settle on the true total with scale
 /// noise (±20 g) and a few unstable spikes (a bird stepping), then `weighvision.session.ended`; during the session
 /// it uploads `imagesPerSession` top views (``TopViewScene``). Each image's ground truth (true count and weights)
@@ -62,13 +63,15 @@ public struct WeighStationSimulator: Sendable {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, station) in configuration.stations.enumerated() {
-                group.addTask { try await self.runStation(station, stationID: "st-\(index + 1)") }
+                // Each station's camera hangs at its own height (±15% in apparent area).
+                let camera = TopViewScene.Camera.standard.with(pixelsPerKg23: TopViewScene.Camera.standard.pixelsPerKg23 * (0.85 + 0.3 * Double(index % 4) / 3))
+                group.addTask { try await self.runStation(station, stationID: "st-\(index + 1)", camera: camera) }
             }
             try await group.waitForAll()
         }
     }
 
-    private func runStation(_ station: Station, stationID: String) async throws {
+    private func runStation(_ station: Station, stationID: String, camera: TopViewScene.Camera) async throws {
         var mqtt = try MQTTClientConfiguration(
             url: configuration.mqttURL, clientID: "sim-\(station.address.tenantID)-\(station.address.deviceID)",
             username: station.address.description, password: station.token)
@@ -82,7 +85,9 @@ public struct WeighStationSimulator: Sendable {
             while !Task.isCancelled {
                 if let limit = configuration.sessionsPerStation, done >= limit { break }
                 do {
-                    try await weigh(station, stationID: stationID, client: client, using: &random)
+                    // The flock ages half a day a session, from day 14 to day 42, then a new flock (day 14 again).
+                    let age = 14 + Double(done % 57) / 2
+                    try await weigh(station, stationID: stationID, camera: camera, ageDays: age, client: client, using: &random)
                 } catch {
                     logger.warning("simulated weigh session failed", metadata: ["device": "\(station.address)", "error": "\(error)"])
                 }
@@ -95,10 +100,12 @@ public struct WeighStationSimulator: Sendable {
     }
 
     /// One session: started, settling readings with spikes, images, ended.
-    private func weigh<G: RandomNumberGenerator>(_ station: Station, stationID: String, client: MQTTClient, using random: inout G) async throws {
+    private func weigh<G: RandomNumberGenerator>(
+        _ station: Station, stationID: String, camera: TopViewScene.Camera, ageDays: Double, client: MQTTClient, using random: inout G
+    ) async throws {
         let sessionID = EventID.v7()
-        let count = Int.random(in: 1...4, using: &random)
-        let weights = (0..<count).map { _ in (Double.random(in: 1.7...2.7, using: &random) * 1000).rounded() / 1000 }
+        let count = Int.random(in: 1...FlockGrowth.capacity(ageDays: ageDays, camera: camera), using: &random)
+        let weights = FlockGrowth.weights(count: count, ageDays: ageDays, using: &random)
         let total = weights.reduce(0, +)
         try await publish("weighvision.session.started",
                           "{\"session_id\":\"\(sessionID)\",\"station_id\":\"\(stationID)\",\"animal\":\"broiler\",\"expected_count\":\(count)}",
@@ -114,7 +121,7 @@ public struct WeighStationSimulator: Sendable {
             try await publish("weighvision.weight.reading",
                               "{\"session_id\":\"\(sessionID)\",\"seq\":\(seq),\"weight_kg\":\(weight),\"stable\":\(stable)}", station, client)
             if imageAt.contains(seq) {
-                let scene = TopViewScene(weightsKg: weights, using: &random)
+                let scene = TopViewScene(weightsKg: weights, camera: camera, layout: .random(using: &random), using: &random)
                 try await upload(scene.jpeg(using: &random), scene: scene, sessionID: sessionID, station: station)
             }
             try await Task.sleep(for: .milliseconds(100))

@@ -2,15 +2,17 @@
 /// function over pixels):
 ///
 /// 1. the platform: Otsu's threshold over the whole image separates the dark floor from the platform and the
-///    birds; the largest bright component (after a 3×3 opening) is the platform region — none covering at least
-///    10% of the image is the failure `no_platform`;
-/// 2. the birds: Otsu's threshold again, inside the platform region, separates the platform from the brighter
-///    birds; when the two classes' means are closer than `minimumContrast` levels there is no bird;
-/// 3. components (8-connected, after an opening); blobs smaller than `minimumBirdFraction` of the single-bird area
-///    are noise; blobs touching the image border are birds cut by it and are left out of the features (counted in
-///    `cutByBorder`);
-/// 4. touching birds: a blob larger than 1.5× the single-bird area counts as `round(area / single)` birds, the
-///    single-bird area being the station's learned one when known, else the median blob area of the image.
+///    birds; the largest bright component (after a 3×3 opening, on a copy shrunk to ~90 pixels high) is the platform
+///    region — none covering at least 10% of the image is the failure `no_platform`;
+/// 2. the lighting: the platform's level is fitted as a smooth surface and divided out (``LightingCorrection``);
+/// 3. the birds: Otsu's threshold over the flattened platform separates it from the brighter birds; when the two
+///    classes' means are closer than `minimumContrast` levels there is no bird;
+/// 4. components (8-connected, after an opening); blobs smaller than `minimumBirdFraction` of the single-bird area
+///    are noise; blobs touching the image border are birds cut by it: counted, but left out of the features (their
+///    area is not the bird's);
+/// 5. touching birds: a blob holds as many birds as its distance transform has cores (``TouchingBirds``), or
+///    `round(area / single)` when it is larger than 1.5× the single-bird area and that says more — the single-bird
+///    area being the camera's recent one when known (``SingleBirdAreas``), else the image's median one-body blob.
 public struct BirdDetector: Sendable {
     public struct Settings: Sendable {
         /// Fraction of the image the platform region must cover.
@@ -43,10 +45,11 @@ public struct BirdDetector: Sendable {
 
     public struct Detection: Sendable, Equatable {
         public var birds: [Bird]
-        /// Blobs left out because the image border cuts them.
+        /// Birds the image border cuts: counted, left out of the features (their area is not the bird's).
         public var cutByBorder: Int
         public var platformFraction: Double
-        public var count: Int { birds.count }
+        /// Birds on the platform: the whole ones and the ones cut by the border (the scale weighs both).
+        public var count: Int { birds.count + cutByBorder }
     }
 
     public enum Failure: Error, Sendable, Equatable {
@@ -68,47 +71,66 @@ public struct BirdDetector: Sendable {
         self.settings = settings
     }
 
-    /// `singleBirdArea`: the station's learned area of one bird, in pixels of `image` (nil: not known yet).
+    /// `singleBirdArea`: the camera's recent area of one bird, in pixels of `image` (nil: not known yet; the
+    /// image's own median single-bird blob is used).
     public func detect(_ image: GrayImage, singleBirdArea: Double? = nil) -> Result<Detection, Failure> {
         let total = Double(image.width * image.height)
         let wholeHistogram = image.histogram()
-        guard let floorLevel = Threshold.otsu(wholeHistogram) else { return .failure(.noPlatform(fraction: 0)) }
-        let bright = Morphology.open(Threshold.mask(image, above: floorLevel))
-        let brightRegion = largestRegion(bright)
-        var platform: BinaryMask
-        if let brightRegion, Double(brightRegion.count) >= settings.minimumPlatformFraction * total {
-            platform = brightRegion
+        guard var floorLevel = Threshold.otsu(wholeHistogram) else { return .failure(.noPlatform(fraction: 0)) }
+        var region = platformRegion(image, floorLevel: floorLevel)
+        if Double(region?.count ?? 0) < settings.minimumPlatformFraction * total,
+            let lower = Threshold.otsu(Array(wholeHistogram[0...floorLevel]) + [Int](repeating: 0, count: 255 - floorLevel)),
+            let below = platformRegion(image, floorLevel: lower), Double(below.count) >= settings.minimumPlatformFraction * total {
+            // Many birds make the brightest class theirs: the floor is split from the platform one class lower.
+            floorLevel = lower
+            region = below
+        }
+        let platform: BinaryMask
+        if let region, Double(region.count) >= settings.minimumPlatformFraction * total {
+            platform = region
         } else if contrast(wholeHistogram, at: floorLevel) >= settings.minimumContrast,
             meanLevel(wholeHistogram, through: floorLevel) >= settings.minimumPlatformLevel {
             // No dark floor in view: the camera sees only the platform (the dark class) and a few bright birds.
-            platform = BinaryMask(width: image.width, height: image.height, bits: [Bool](repeating: true, count: image.width * image.height))
+            var whole = BinaryMask(width: image.width, height: image.height)
+            for y in 0..<image.height { whole.setRange(y: y, from: 0, to: image.width) }
+            platform = whole
         } else {
-            return .failure(.noPlatform(fraction: Double(brightRegion?.count ?? 0) / total))
+            return .failure(.noPlatform(fraction: Double(region?.count ?? 0) / total))
         }
-        let platformFraction = Double(platform.count) / total
-        let histogram = image.histogram(mask: platform)
+        let platformArea = platform.count
+        let platformFraction = Double(platformArea) / total
+        // The lighting, flattened: the platform at level 128 wherever it lies.
+        let step = max(2, min(image.width, image.height) / 60)
+        let (flat, histogram) = LightingCorrection.fit(image, platform: platform, step: step)
+            .map { LightingCorrection.flatten(image, platform: platform, surface: $0) } ?? (image, image.histogram(mask: platform))
         guard let birdLevel = Threshold.otsu(histogram), contrast(histogram, at: birdLevel) >= settings.minimumContrast else {
             return .success(Detection(birds: [], cutByBorder: 0, platformFraction: platformFraction))
         }
-        let birdMask = Morphology.open(Threshold.mask(image, above: birdLevel, within: platform))
-        if Double(birdMask.count) > settings.maximumBirdCover * Double(platform.count) {
-            return .failure(.notATopView(cover: Double(birdMask.count) / Double(platform.count)))
-        }
-        var blobs = ConnectedComponents.label(birdMask).filter { $0.area >= settings.minimumBirdPixels }
-        let inside = blobs.filter { !$0.touchesBorder }
-        let reference = singleBirdArea ?? median(inside.map { Double($0.area) })
+        let birdMask = Morphology.open(Threshold.mask(flat, above: birdLevel, within: platform))
+        let cover = Double(birdMask.count) / Double(platformArea)
+        if cover > settings.maximumBirdCover { return .failure(.notATopView(cover: cover)) }
+        let (components, runs) = ConnectedComponents.labelled(birdMask)
+        var runsOf = [[ConnectedComponents.Run]](repeating: [], count: components.count)
+        for run in runs { runsOf[run.component].append(run) }
+        var blobs = components.indices.filter { components[$0].area >= settings.minimumBirdPixels }
+            .map { (component: components[$0], cores: TouchingBirds.cores(of: runsOf[$0])) }
+        // The image's own reference: the median blob with one body, not cut by the border.
+        let imageMedian = median(blobs.filter { !$0.component.touchesBorder && $0.cores == 1 }.map { Double($0.component.area) })
+        let reference = singleBirdArea ?? imageMedian
         if let reference {
-            blobs = blobs.filter { Double($0.area) >= settings.minimumBirdFraction * reference }
+            let smallest = settings.minimumBirdFraction * min(reference, imageMedian ?? reference)
+            blobs = blobs.filter { Double($0.component.area) >= smallest }
         }
         var birds: [Bird] = []
         var cut = 0
-        for blob in blobs {
+        for (blob, cores) in blobs {
             if blob.touchesBorder {
                 cut += 1
                 continue
             }
             let area = Double(blob.area)
-            let share = reference.map { area > 1.5 * $0 ? max(1, Int((area / $0).rounded())) : 1 } ?? 1
+            let byArea = reference.map { area > 1.5 * $0 ? max(1, Int((area / $0).rounded())) : 1 } ?? 1
+            let share = max(cores, byArea)
             let axes = blob.ellipseAxes
             let (cx, cy) = blob.centroid
             for _ in 0..<share {
@@ -122,12 +144,20 @@ public struct BirdDetector: Sendable {
         return .success(Detection(birds: birds, cutByBorder: cut, platformFraction: platformFraction))
     }
 
-    /// The largest 8-connected region of `mask`, as a mask.
-    func largestRegion(_ mask: BinaryMask) -> BinaryMask? {
-        let (components, labels) = ConnectedComponents.labelled(mask)
+    /// The platform: the largest bright region (above `floorLevel`, after an opening), found on a copy shrunk to about
+    /// 90 pixels on its short side (block means) and drawn back at full size.
+    func platformRegion(_ image: GrayImage, floorLevel: Int) -> BinaryMask? {
+        let factor = max(1, min(image.width, image.height) / 90)
+        let coarse = factor == 1 ? image : image.shrunk(by: factor)
+        let (components, runs) = ConnectedComponents.labelled(Morphology.open(Threshold.mask(coarse, above: floorLevel)))
         guard let largest = components.indices.max(by: { components[$0].area < components[$1].area }) else { return nil }
-        let label = Int32(largest)
-        return BinaryMask(width: mask.width, height: mask.height, bits: labels.map { $0 == label })
+        var region = BinaryMask(width: image.width, height: image.height)
+        for run in runs where run.component == largest {
+            let lastRow = run.y == coarse.height - 1 ? image.height : (run.y + 1) * factor
+            let right = run.x1 == coarse.width - 1 ? image.width : (run.x1 + 1) * factor
+            for y in (run.y * factor)..<lastRow { region.setRange(y: y, from: run.x0 * factor, to: right) }
+        }
+        return region
     }
 
     /// Difference between the mean levels of the two classes `threshold` makes.

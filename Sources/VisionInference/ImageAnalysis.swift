@@ -15,7 +15,8 @@ public struct ImageAnalysis: Sendable {
     }
 
     /// Analyses `jpeg`; images wider than 1000 pixels are decoded at half size (features are scaled back).
-    public func analyse(_ jpeg: [UInt8]) -> InferenceResult {
+    /// `singleBirdArea`: the camera's recent area of one bird, pixels² of the full-size image (``SingleBirdAreas``).
+    public func analyse(_ jpeg: [UInt8], singleBirdArea: Double? = nil) -> InferenceResult {
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Double { (clock.now - start).seconds * 1000 }
@@ -29,7 +30,7 @@ public struct ImageAnalysis: Sendable {
         case .failure(let failure): return Self.failed(failure.reason, durationMs: elapsed())
         }
         let detection: BirdDetector.Detection
-        switch detector.detect(image) {
+        switch detector.detect(image, singleBirdArea: singleBirdArea.map { $0 / Double(scale * scale) }) {
         case .success(let found): detection = found
         case .failure(let failure): return Self.failed(failure.reason, durationMs: elapsed())
         }

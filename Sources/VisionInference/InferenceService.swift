@@ -38,6 +38,8 @@ public struct InferenceService: Service {
     let owner = "inference-\(EventID.v7().suffix(12))"
     /// The stations' models (nil: every image uses ``WeightModel/prior``).
     let models: (any WeightModelStore)?
+    /// Each camera's recent single-bird area, against which touching birds are counted.
+    let singleBirdAreas = SingleBirdAreas()
 
     /// Called after a result of an image with a session was stored (the session's next revision counts it).
     let resultStored: (@Sendable (MediaObject) async -> Void)?
@@ -97,7 +99,9 @@ public struct InferenceService: Service {
         let result: InferenceResult
         switch await read(job.media) {
         case .success(let bytes):
-            result = ImageAnalysis(model: model).analyse(bytes)
+            let camera = job.media.address.description
+            result = ImageAnalysis(model: model).analyse(bytes, singleBirdArea: singleBirdAreas.reference(for: camera))
+            if let area = result.singleBirdAreaPx { singleBirdAreas.record(area, for: camera) }
         case .failure(let reason):
             result = ImageAnalysis.failed(reason, durationMs: 0)
         case .transient(let error):

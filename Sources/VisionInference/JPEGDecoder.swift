@@ -3,6 +3,7 @@ import CTurboJPEG
 /// Decodes a JPEG to its luminance only, with libjpeg-turbo's TurboJPEG API (`tjDecompress2` into `TJPF_GRAY`), at
 /// full size or scaled down by 2, 4 or 8 inside the decoder (the IDCT skips what the smaller size does not need).
 /// Warnings stop the decode (`TJFLAG_STOPONWARNING`): a truncated or corrupt file is a failure, not a gray guess.
+/// Baseline and progressive files, one-component, YCbCr (only Y is decoded) and four-component (CMYK, YCCK) ones.
 public enum JPEGDecoder {
     public enum Failure: Error, Sendable, Equatable {
         /// Not a JPEG TurboJPEG can read, truncated, or corrupt; the decoder's message.
@@ -55,15 +56,31 @@ public enum JPEGDecoder {
             let scale = scale(Int(width), Int(height))
             precondition([1, 2, 4, 8].contains(scale))
             let scaledWidth = (Int(width) + scale - 1) / scale, scaledHeight = (Int(height) + scale - 1) / scale
-            var pixels = [UInt8](repeating: 0, count: scaledWidth * scaledHeight)
+            let fourComponents = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+            // libjpeg converts no four-component file to gray: decode those as CMYK and take the luminance here.
+            var pixels = [UInt8](repeating: 0, count: scaledWidth * scaledHeight * (fourComponents ? 4 : 1))
             let status = pixels.withUnsafeMutableBufferPointer { destination in
                 tjDecompress2(
                     handle, base, UInt(source.count), destination.baseAddress, Int32(scaledWidth), 0, Int32(scaledHeight),
-                    Int32(TJPF_GRAY.rawValue), TJFLAG_STOPONWARNING)
+                    Int32((fourComponents ? TJPF_CMYK : TJPF_GRAY).rawValue), TJFLAG_STOPONWARNING)
             }
             guard status == 0 else { return .failure(.corrupt(message(handle))) }
+            if fourComponents { pixels = luminance(cmyk: pixels) }
             return .success(GrayImage(width: scaledWidth, height: scaledHeight, pixels: pixels))
         }
+    }
+
+    /// Rec. 601 luma of CMYK pixels (4 bytes each, as TurboJPEG returns them: 0 is no ink), through
+    /// `R = (255 − C)(255 − K) / 255` and its like.
+    static func luminance(cmyk: [UInt8]) -> [UInt8] {
+        var gray = [UInt8](repeating: 0, count: cmyk.count / 4)
+        for index in gray.indices {
+            let c = Int(cmyk[4 * index]), m = Int(cmyk[4 * index + 1]), y = Int(cmyk[4 * index + 2]), k = Int(cmyk[4 * index + 3])
+            // 0.299, 0.587, 0.114 in 1/1024ths; the sum of the weights is 1024.
+            let ink = 306 * (255 - c) + 601 * (255 - m) + 117 * (255 - y)
+            gray[index] = UInt8(ink * (255 - k) / (1024 * 255))
+        }
+        return gray
     }
 
     private static func message(_ handle: tjhandle) -> String {

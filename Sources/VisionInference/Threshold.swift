@@ -28,8 +28,23 @@ public enum Threshold {
     /// Pixels brighter than `level` (within `within`, if given).
     public static func mask(_ image: GrayImage, above level: Int, within: BinaryMask? = nil) -> BinaryMask {
         var mask = BinaryMask(width: image.width, height: image.height)
-        for index in image.pixels.indices where Int(image.pixels[index]) > level && (within?.bits[index] ?? true) {
-            mask.bits[index] = true
+        guard level < 255 else { return mask }
+        let threshold = UInt8(clamping: max(level, -1) + 1)
+        let width = image.width, stride = mask.stride
+        mask.words.withUnsafeMutableBufferPointer { words in
+            image.pixels.withUnsafeBufferPointer { pixels in
+                for y in 0..<image.height {
+                    for word in 0..<stride {
+                        let start = y * width + word * 64, count = min(64, width - word * 64)
+                        var bits: UInt64 = 0
+                        for j in 0..<count where pixels[start + j] >= threshold { bits |= UInt64(1) << UInt64(j) }
+                        words[y * stride + word] = bits
+                    }
+                }
+            }
+        }
+        if let within {
+            for index in mask.words.indices { mask.words[index] &= within.words[index] }
         }
         return mask
     }

@@ -31,8 +31,10 @@ public struct WeightModel: Sendable, Equatable {
         return a * pow(areaPixels, b)
     }
 
-    /// The simulator's geometry at 640×480: `area = 4000 · weight^(2/3)`, so `weight = (area / 4000)^1.5`.
-    public static let prior = WeightModel(a: 1 / pow(4000, 1.5), b: 1.5, version: "prior", calibrated: false, sessions: 0, crossValidatedMAPE: nil)
+    /// The simulator's standard camera (1280×720, about 1.4 m above a 1.0 × 0.62 m platform): a bird's visible area
+    /// is `12,800 · weight^(2/3)` px², so `weight = (area / 12,800)^1.5`. A real station's camera differs; its own fit
+    /// replaces this once calibrated.
+    public static let prior = WeightModel(a: 1 / pow(12_800, 1.5), b: 1.5, version: "prior", calibrated: false, sessions: 0, crossValidatedMAPE: nil)
 }
 
 extension WeightModel {

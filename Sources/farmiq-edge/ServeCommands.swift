@@ -242,16 +242,19 @@ struct BenchMediaCommand: AsyncParsableCommand {
 struct BenchInferenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inference",
-        abstract: "The image pipeline on the simulator's top views: ms per image (decode alone, whole pipeline), images/s, count and weight accuracy.")
+        abstract: "The image pipeline on the simulator's realistic top views: ms per image (decode, whole pipeline), images/s, count accuracy, weight error and the self-calibration learning curve.")
 
-    @Option(help: "images to generate and analyse") var images: Int = 300
-    @Option(help: "seed of the generated images") var seed: UInt64 = 42
+    @Option(help: "images for the speed figures") var images: Int = 200
+    @Option(help: "held-out weigh sessions per station (3 images each) for the accuracy figures") var sessions: Int = 60
+    @Option(help: "seed of the calibration sessions and the speed images (the held-out sessions use seed + 1)") var seed: UInt64 = 42
+    @Option(help: "directory to write the speed images to, with their ground truth and what the pipeline found") var samples: String?
 
     func validate() throws {
         guard (1...100_000).contains(images) else { throw ValidationError("--images must be 1-100000") }
+        guard (1...10_000).contains(sessions) else { throw ValidationError("--sessions must be 1-10000") }
     }
 
     func run() async throws {
-        print(await InferenceBenchmark.run(images: images, seed: seed))
+        print(await InferenceBenchmark.run(images: images, sessions: sessions, seed: seed, samples: samples))
     }
 }

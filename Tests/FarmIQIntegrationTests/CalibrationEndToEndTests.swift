@@ -14,7 +14,7 @@ struct CalibrationEndToEndTests {
 
     /// One simulated session through the real pipeline: its images' single-bird area and its scale's weight per animal.
     static func lesson(weights: [Double], camera: Double, random: inout SplitMix64) -> CalibrationPair? {
-        let scene = TopViewScene(weightsKg: weights, pixelsPerKg23: camera, using: &random)
+        let scene = TopViewScene(weightsKg: weights, camera: .compact.with(pixelsPerKg23: camera), using: &random)
         let result = ImageAnalysis().analyse(scene.jpeg(using: &random))
         guard result.birdCount == weights.count else { return nil }
         let scale = weights.reduce(0, +) * (1 + Double.random(in: -0.005...0.005, using: &random))
@@ -76,7 +76,7 @@ struct CalibrationEndToEndTests {
         ])
         let camera = MediaUploadClient(baseURL: edge.baseURL, token: token)
         let publisher = try await TestPublisher()
-        // A camera lower than the prior's: the prior overestimates every bird by about 48%.
+        // A compact 640×360 view: the prior (the standard 1280×720 camera's) underestimates every bird by about 74%.
         let pixelsPerKg23 = 5200.0
         var random = SplitMix64(seed: 31)
         func count(_ sql: String) async throws -> Int {
@@ -88,7 +88,7 @@ struct CalibrationEndToEndTests {
             let session = EventID.v7()
             let weights = (0..<3).map { _ in Double.random(in: 1.8...2.6, using: &random) }
             for shot in 0..<2 {
-                let jpeg = TopViewScene(weightsKg: weights, pixelsPerKg23: pixelsPerKg23, using: &random).jpeg(using: &random)
+                let jpeg = TopViewScene(weightsKg: weights, camera: .compact.with(pixelsPerKg23: pixelsPerKg23), using: &random).jpeg(using: &random)
                 let answer = try await camera.upload(jpeg, capturedAt: Timestamp.now().adding(milliseconds: Int64(shot)).rfc3339, sessionID: session)
                 #expect(answer.status == 201)
             }
@@ -112,7 +112,7 @@ struct CalibrationEndToEndTests {
         try await eventually(timeout: .seconds(30)) {
             try await count("SELECT count(*) FROM weight_sessions WHERE station_id = 'st-cal'") == needed + 1
         }
-        let jpeg = TopViewScene(weightsKg: weights, pixelsPerKg23: pixelsPerKg23, using: &random).jpeg(using: &random)
+        let jpeg = TopViewScene(weightsKg: weights, camera: .compact.with(pixelsPerKg23: pixelsPerKg23), using: &random).jpeg(using: &random)
         let answer = try await camera.upload(jpeg, sessionID: session)
         let mediaID = try #require(answer.mediaID)
         var payload: JSONValue?

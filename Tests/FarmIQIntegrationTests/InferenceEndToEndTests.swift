@@ -24,13 +24,13 @@ struct InferenceEndToEndTests {
         let session = EventID.v7()
         var truth: [String: Int] = [:]
         for count in [1, 2, 3] {
-            let scene = TopViewScene(weightsKg: Array(repeating: 2.2, count: count), using: &random)
+            let scene = TopViewScene(weightsKg: Array(repeating: 2.2, count: count), camera: .compact, using: &random)
             let answer = try await camera.upload(scene.jpeg(using: &random), capturedAt: Timestamp.now().adding(milliseconds: Int64(count)).rfc3339, sessionID: session)
             #expect(answer.status == 201)
             truth[try #require(answer.mediaID)] = count
         }
         // A truncated file whose header is intact (the media store checks only the header) and a JPEG of noise.
-        let whole = TopViewScene(weightsKg: [2.0], using: &random).jpeg(using: &random)
+        let whole = TopViewScene(weightsKg: [2.0], camera: .compact, using: &random).jpeg(using: &random)
         let truncated = try await camera.upload(Array(whole.prefix(whole.count / 2)))
         #expect(truncated.status == 201)
         var noisy = [UInt8](repeating: 0, count: 320 * 240)
@@ -108,7 +108,7 @@ struct LateInferenceTests {
         let camera = MediaUploadClient(baseURL: edge.baseURL, token: token)
         var random = SplitMix64(seed: 5)
         for index in 0..<3 {
-            let scene = TopViewScene(weightsKg: [2.9, 3.0, 2.95, 3.1], using: &random)
+            let scene = TopViewScene(weightsKg: [2.9, 3.0, 2.95, 3.1], camera: .compact, using: &random)
             #expect(try await camera.upload(scene.jpeg(using: &random), capturedAt: Timestamp.now().adding(milliseconds: Int64(index)).rfc3339, sessionID: session).status == 201)
         }
         var detail: JSONValue = .null
@@ -139,7 +139,7 @@ struct InferenceCrashTests {
         var random = SplitMix64(seed: 11)
         let images = 40
         for index in 0..<images {
-            let scene = TopViewScene(weightsKg: Array(repeating: 2.1, count: index % 4 + 1), using: &random)
+            let scene = TopViewScene(weightsKg: Array(repeating: 2.1, count: index % 4 + 1), camera: .compact, using: &random)
             #expect(try await camera.upload(scene.jpeg(using: &random)).status == 201)
         }
         await store.stop()

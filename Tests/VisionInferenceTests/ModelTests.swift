@@ -5,8 +5,8 @@ import Testing
 
 @Suite struct ModelTests {
     @Test func thePriorFollowsTheSimulatorGeometry() {
-        // area = 4000 · w^(2/3): a 2.2 kg bird covers 6,763 px².
-        let area = 4000 * pow(2.2, 2.0 / 3.0)
+        // area = 12,800 · w^(2/3) (the standard 1280×720 camera): a 2.2 kg bird covers 21,640 px².
+        let area = 12_800 * pow(2.2, 2.0 / 3.0)
         #expect(abs(WeightModel.prior.weightKg(areaPixels: area) - 2.2) < 1e-9)
         #expect(!WeightModel.prior.calibrated)
     }
@@ -44,5 +44,47 @@ import Testing
         guard case .failure(.corrupt) = JPEGDecoder.luminance(Array("not a jpeg at all".utf8)) else { Issue.record("text decoded"); return }
         let tiny = JPEGEncoder.grayscale([128], width: 1, height: 1)!
         guard case .failure(.tooSmall) = JPEGDecoder.luminance(tiny) else { Issue.record("1×1 analysed"); return }
+    }
+
+    @Test("a progressive JPEG and a CMYK JPEG decode to the same luminance as the baseline gray one")
+    func progressiveAndCMYKDecode() throws {
+        let scene = SyntheticScene(noise: 4, ellipses: [.init(cx: 100, cy: 90, a: 30, b: 18), .init(cx: 200, cy: 150, a: 32, b: 19, angle: 0.8)])
+        let image = scene.image()
+        let baseline = try #require(JPEGEncoder.grayscale(image.pixels, width: image.width, height: image.height, quality: 92))
+        let progressive = try #require(JPEGEncoder.encode(image.pixels, layout: .gray, width: image.width, height: image.height, quality: 92, progressive: true))
+        // Progressive files carry a SOF2 frame header; baseline ones SOF0.
+        func hasMarker(_ file: [UInt8], _ marker: UInt8) -> Bool { zip(file, file.dropFirst()).contains { $0 == 0xFF && $1 == marker } }
+        #expect(hasMarker(progressive, 0xC2) && !hasMarker(progressive, 0xC0))
+        #expect(hasMarker(baseline, 0xC0) && !hasMarker(baseline, 0xC2))
+        // CMYK of the same image: black ink only (K = 255 − gray).
+        let cmyk = image.pixels.flatMap { [0, 0, 0, 255 - $0] as [UInt8] }
+        let fourComponent = try #require(JPEGEncoder.encode(cmyk, layout: .cmyk, width: image.width, height: image.height, quality: 92))
+        let reference = try JPEGDecoder.luminance(baseline).get()
+        for (name, file) in [("progressive", progressive), ("cmyk", fourComponent)] {
+            let decoded = try JPEGDecoder.luminance(file).get()
+            #expect(decoded.width == image.width && decoded.height == image.height, "\(name)")
+            let difference = zip(decoded.pixels, reference.pixels).map { abs(Int($0) - Int($1)) }.reduce(0, +) / decoded.pixels.count
+            #expect(difference <= 3, "\(name): mean difference \(difference) levels")
+            // And the pipeline counts the same birds in each, at full and at half size.
+            #expect(try BirdDetector().detect(decoded).get().count == 2, "\(name)")
+            #expect(try BirdDetector().detect(JPEGDecoder.luminance(file, scale: 2).get()).get().count == 2, "\(name), half size")
+        }
+        // Truncated progressive and CMYK files are clear failures too.
+        for file in [progressive, fourComponent] {
+            guard case .failure(.corrupt) = JPEGDecoder.luminance(Array(file.prefix(file.count * 2 / 3))) else { Issue.record("a truncated file decoded"); return }
+        }
+    }
+
+    @Test("a colour (4:2:0) JPEG decodes to its luma")
+    func colourDecodesToLuma() throws {
+        // Pure red, green and blue bands: luma 76, 150 and 29 (Rec. 601).
+        let width = 48, height = 48
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height { for x in 0..<width { rgb[3 * (y * width + x) + y / 16] = 255 } }
+        let jpeg = try #require(JPEGEncoder.encode(rgb, layout: .rgb, width: width, height: height, quality: 95))
+        let luma = try JPEGDecoder.luminance(jpeg).get()
+        for (row, expected) in [(8, 76), (24, 150), (40, 29)] {
+            #expect(abs(Int(luma[24, row]) - expected) <= 4, "row \(row): \(luma[24, row])")
+        }
     }
 }

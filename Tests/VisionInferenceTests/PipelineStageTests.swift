@@ -78,10 +78,55 @@ import Testing
         }
     }
 
-    @Test func aBirdCutByTheBorderIsLeftOut() throws {
+    @Test("a bird cut by the image border is counted (the scale weighs it) but left out of the features")
+    func aBirdCutByTheBorderIsCountedWithoutFeatures() throws {
         let scene = SyntheticScene(platform: (0, 0, 320, 240), ellipses: [.init(cx: 5, cy: 100, a: 30, b: 18), .init(cx: 160, cy: 120, a: 30, b: 18)])
         let detection = try BirdDetector().detect(scene.image()).get()
-        #expect(detection.count == 1)
+        #expect(detection.count == 2)
+        #expect(detection.birds.count == 1)
         #expect(detection.cutByBorder == 1)
+    }
+
+    @Test("run-based labelling joins runs through diagonals and U shapes, and its moments match a pixel count")
+    func runLabellingMatchesPixels() {
+        var mask = BinaryMask(width: 12, height: 8)
+        // A U: two arms that meet only at the bottom row (two runs in one row, joined later).
+        for y in 1...5 { mask[2, y] = true; mask[6, y] = true }
+        for x in 2...6 { mask[x, 6] = true }
+        // A diagonal staircase (8-connected only) and a lone pixel far away.
+        mask[9, 1] = true; mask[10, 2] = true; mask[11, 3] = true
+        mask[9, 6] = true
+        let components = ConnectedComponents.label(mask).sorted { $0.area > $1.area }
+        #expect(components.map(\.area) == [15, 3, 1])
+        let u = components[0]
+        var sumX = 0.0, sumXX = 0.0, sumXY = 0.0
+        for y in 0..<8 { for x in 0..<6 + 1 where mask[x, y] { sumX += Double(x); sumXX += Double(x * x); sumXY += Double(x * y) } }
+        #expect(u.sumX == sumX && u.sumXX == sumXX && u.sumXY == sumXY)
+        #expect(u.minX == 2 && u.maxX == 6 && u.minY == 1 && u.maxY == 6)
+        #expect(u.perimeter == 15, "every pixel of a one-pixel-wide shape is on its outline")
+        #expect(components[1].touchesBorder, "the staircase reaches the right border")
+        #expect(!u.touchesBorder)
+    }
+
+    @Test("two birds side by side are split at their waist; pressed hard together, they count against the camera's recent single-bird area")
+    func touchingPairs() throws {
+        // Outlines overlapping by a tenth of their width: the distance transform has two cores.
+        let sideBySide = SyntheticScene(ellipses: [.init(cx: 130, cy: 110, a: 30, b: 18), .init(cx: 130, cy: 143, a: 30, b: 18)])
+        let split = try BirdDetector().detect(sideBySide.image()).get()
+        #expect(split.count == 2)
+        #expect(split.birds.allSatisfy { $0.sharedWith == 2 })
+        // Overlapping by almost half: no waist, one core; alone in the image, the blob is its own reference.
+        let pair = SyntheticScene(ellipses: [.init(cx: 130, cy: 110, a: 30, b: 18), .init(cx: 130, cy: 130, a: 30, b: 18)])
+        #expect(try BirdDetector().detect(pair.image()).get().count == 1, "alone, the blob is its own reference")
+        let areas = SingleBirdAreas(minimumImages: 3)
+        #expect(areas.reference(for: "cam") == nil)
+        for area in [1690.0, 1700, 1710] { areas.record(area, for: "cam") }
+        areas.record(1700, for: "other")
+        let reference = try #require(areas.reference(for: "cam"))
+        #expect(reference == 1700)
+        #expect(try BirdDetector().detect(pair.image(), singleBirdArea: reference).get().count == 2)
+        // Old areas age out: a new flock is not counted against the last one's birds.
+        let later = ContinuousClock.now + .seconds(25 * 3600)
+        #expect(areas.reference(for: "cam", now: later) == nil)
     }
 }
