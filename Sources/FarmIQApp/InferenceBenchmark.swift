@@ -16,8 +16,8 @@ import VisionInference
 ///   cases). The calibration sessions (seed `seed`) teach each station's model exactly as ``CalibrationRule`` and
 ///   ``WeightCalibration`` do on the edge; the held-out sessions come from seed `seed + 1`, which calibration never saw.
 ///   Printed: exact bird-count rate on the held-out images; per-animal weight error (MAPE) of the session estimate —
-///   the mean of its images' estimates, what `weighvision.session.finalized` carries — against the birds' true mean,
-///   and of single images; the learning curve after 3, 5, 10, 20 and 50 calibration sessions, beside the prior.
+///   ``SessionImages/perAnimalEstimate(_:)``, what `weighvision.session.finalized` carries — against the birds' true
+///   mean, and of single images (against the true mean of the birds the border does not cut); the learning curve after 3, 5, 10, 20 and 50 calibration sessions, beside the prior.
 public enum InferenceBenchmark {
     /// Two stations: the standard camera, and one mounted lower (each bird looks 30% larger).
     static let cameras: [(name: String, camera: TopViewScene.Camera)] = [
@@ -64,15 +64,21 @@ public enum InferenceBenchmark {
             }
         }
         let clock = ContinuousClock()
+        /// ms per image: the best of 3 rounds over all the images (the rounds of the three measures interleaved, so
+        /// that a slow moment of the machine does not fall on one of them only).
+        var best = (full: Double.infinity, half: Double.infinity, pipeline: Double.infinity)
         func perImage(_ body: ([UInt8]) -> Void) -> Double {
             let start = clock.now
             for jpeg in jpegs { body(jpeg) }
             return (clock.now - start).seconds * 1000 / Double(images)
         }
-        let fullDecode = perImage { _ = JPEGDecoder.luminance($0, scale: 1) }
-        let halfDecode = perImage { _ = JPEGDecoder.luminance($0, scale: 2) }
         let analysis = ImageAnalysis()
-        let pipeline = perImage { _ = analysis.analyse($0) }
+        for _ in 0..<3 {
+            best.full = min(best.full, perImage { _ = JPEGDecoder.luminance($0, scale: 1) })
+            best.half = min(best.half, perImage { _ = JPEGDecoder.luminance($0, scale: 2) })
+            best.pipeline = min(best.pipeline, perImage { _ = analysis.analyse($0) })
+        }
+        let (fullDecode, halfDecode, pipeline) = best
         let workers = ProcessInfo.processInfo.activeProcessorCount
         let frames = jpegs
         let start = clock.now
@@ -165,30 +171,26 @@ public enum InferenceBenchmark {
         var exact = 0, images = 0, failed = 0
         var countsChecked = false
         for (label, model) in models {
-            let areas = SingleBirdAreas()
+            // The held-out sessions are a day or more apart; a barn's station weighs many times a day, so its camera's
+            // single-bird reference looks back 3 days here instead of 24 hours (birds grow about 10% in area meanwhile).
+            let areas = SingleBirdAreas(maximumAge: .seconds(3 * 86_400))
             var sessionErrors: [Double] = [], imageErrors: [Double] = []
             for session in heldOut {
                 let results = analyse(session, model: model, areas: areas)
                 let truthMean = session.weights.reduce(0, +) / Double(session.weights.count)
-                var estimates: [Double] = []
                 for (result, scene) in zip(results, session.truth) {
                     if !countsChecked {
                         images += 1
                         if result.status == .failed { failed += 1 }
-                        if result.birdCount == scene.birds.count { exact += 1 } else if ProcessInfo.processInfo.environment["DEBUGBENCH"] != nil {
-                            let name = "/tmp/samples/miss-\(images)"
-                            _ = FileManager.default.createFile(atPath: name + ".jpg", contents: Data(session.jpegs[(images - 1) % 3]))
-                            print("MISS \(images): truth \(scene.birds.count) \(scene.birds.map { (Int($0.areaPixels), $0.touching, $0.overhanging, $0.cutByBorder) }) found \(result.birdCount ?? -1) \(result.birdsJSON ?? "") \(result.reason ?? "") q\(scene.layout.quality) ref \(String(describing: areas.reference(for: "station", now: epoch + .seconds(session.ageDays * 86_400))))")
-                        }
+                        if result.birdCount == scene.birds.count { exact += 1 }
                     }
                     guard let estimate = result.averageWeightKg else { continue }
-                    estimates.append(estimate)
                     // An image's estimate covers its whole birds (not those cut by the border).
                     let whole = scene.birds.filter { !$0.cutByBorder }.map(\.weightKg)
                     if !whole.isEmpty { imageErrors.append(abs(estimate - whole.reduce(0, +) / Double(whole.count)) / (whole.reduce(0, +) / Double(whole.count))) }
                 }
-                if !estimates.isEmpty {
-                    sessionErrors.append(abs(estimates.reduce(0, +) / Double(estimates.count) - truthMean) / truthMean)
+                if let estimate = SessionImages.perAnimalEstimate(results.compactMap { result in result.birdCount.map { ($0, result.averageWeightKg) } }) {
+                    sessionErrors.append(abs(estimate - truthMean) / truthMean)
                 }
             }
             if !countsChecked {

@@ -123,6 +123,7 @@ struct TopViewScene: Sendable {
                 birds.append(bird)
                 continue
             }
+            var best = (gap: -Double.infinity, bird: bird)
             for attempt in 0..<200 {
                 bird.angle = Double.random(in: -Double.pi..<Double.pi, using: &random)
                 let reach = bird.reach + margin
@@ -141,13 +142,16 @@ struct TopViewScene: Sendable {
                     bird.centerX = bird.semiMajor * Double.random(in: 0.05...0.6, using: &random)
                     bird.cutByBorder = true
                 }
-                let clear = birds.allSatisfy { other in
+                // Room left: the smallest gap to another bird (negative: they overlap).
+                let gap = birds.map { other in
                     let dx = other.centerX - bird.centerX, dy = other.centerY - bird.centerY
-                    return (dx * dx + dy * dy).squareRoot() > other.reach + bird.reach + 6
-                }
-                if clear { break }
+                    return (dx * dx + dy * dy).squareRoot() - other.reach - bird.reach
+                }.min() ?? .infinity
+                if gap > 6 { break }
+                if gap > best.gap { best = (gap, bird) }
                 if attempt == 199 {
-                    // No room left: it stands against (or over) another bird.
+                    // No clear spot: the roomiest one tried, against its neighbour as birds crowd on a platform.
+                    bird = best.bird
                     bird.touching = true
                 }
             }

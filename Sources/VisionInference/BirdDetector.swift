@@ -6,7 +6,7 @@
 ///    region — none covering at least 10% of the image is the failure `no_platform`;
 /// 2. the lighting: the platform's level is fitted as a smooth surface and divided out (``LightingCorrection``);
 /// 3. the birds: Otsu's threshold over the flattened platform separates it from the brighter birds; when the two
-///    classes' means are closer than `minimumContrast` levels there is no bird;
+///    classes' means are closer than `minimumBirdContrast` levels there is no bird;
 /// 4. components (8-connected, after an opening); blobs smaller than `minimumBirdFraction` of the single-bird area
 ///    are noise; blobs touching the image border are birds cut by it: counted, but left out of the features (their
 ///    area is not the bird's);
@@ -19,6 +19,9 @@ public struct BirdDetector: Sendable {
         public var minimumPlatformFraction = 0.10
         /// Levels between the platform and bird classes below which the platform is taken as empty.
         public var minimumContrast = 40.0
+        /// Levels between the flattened platform (128) and the bird class below which the platform is taken as empty
+        /// (25: birds at least a fifth brighter than the platform around them).
+        public var minimumBirdContrast = 25.0
         /// Blobs under this fraction of the single-bird area are noise.
         public var minimumBirdFraction = 0.25
         /// Blobs under this many pixels are noise whatever the single-bird area.
@@ -75,12 +78,16 @@ public struct BirdDetector: Sendable {
     /// image's own median single-bird blob is used).
     public func detect(_ image: GrayImage, singleBirdArea: Double? = nil) -> Result<Detection, Failure> {
         let total = Double(image.width * image.height)
-        let wholeHistogram = image.histogram()
+        // The floor and the platform are large: they are found on a copy shrunk to about 90 pixels on its short side.
+        let factor = max(1, min(image.width, image.height) / 90)
+        let coarse = factor == 1 ? image : image.shrunk(by: factor)
+        let wholeHistogram = coarse.histogram()
         guard var floorLevel = Threshold.otsu(wholeHistogram) else { return .failure(.noPlatform(fraction: 0)) }
-        var region = platformRegion(image, floorLevel: floorLevel)
+        var region = platformRegion(image, coarse: coarse, factor: factor, floorLevel: floorLevel)
         if Double(region?.count ?? 0) < settings.minimumPlatformFraction * total,
             let lower = Threshold.otsu(Array(wholeHistogram[0...floorLevel]) + [Int](repeating: 0, count: 255 - floorLevel)),
-            let below = platformRegion(image, floorLevel: lower), Double(below.count) >= settings.minimumPlatformFraction * total {
+            let below = platformRegion(image, coarse: coarse, factor: factor, floorLevel: lower),
+            Double(below.count) >= settings.minimumPlatformFraction * total {
             // Many birds make the brightest class theirs: the floor is split from the platform one class lower.
             floorLevel = lower
             region = below
@@ -101,12 +108,13 @@ public struct BirdDetector: Sendable {
         let platformFraction = Double(platformArea) / total
         // The lighting, flattened: the platform at level 128 wherever it lies.
         let step = max(2, min(image.width, image.height) / 60)
-        let (flat, histogram) = LightingCorrection.fit(image, platform: platform, step: step)
-            .map { LightingCorrection.flatten(image, platform: platform, surface: $0) } ?? (image, image.histogram(mask: platform))
-        guard let birdLevel = Threshold.otsu(histogram), contrast(histogram, at: birdLevel) >= settings.minimumContrast else {
+        let gains = LightingCorrection.Gains(
+            surface: LightingCorrection.fit(image, platform: platform, step: step), width: image.width, height: image.height)
+        let histogram = gains.histogram(image, platform: platform, rowStep: image.height >= 200 ? 2 : 1)
+        guard let birdLevel = Threshold.otsu(histogram), contrast(histogram, at: birdLevel) >= settings.minimumBirdContrast else {
             return .success(Detection(birds: [], cutByBorder: 0, platformFraction: platformFraction))
         }
-        let birdMask = Morphology.open(Threshold.mask(flat, above: birdLevel, within: platform))
+        let birdMask = Morphology.open(gains.mask(image, above: birdLevel, within: platform))
         let cover = Double(birdMask.count) / Double(platformArea)
         if cover > settings.maximumBirdCover { return .failure(.notATopView(cover: cover)) }
         let (components, runs) = ConnectedComponents.labelled(birdMask)
@@ -130,7 +138,8 @@ public struct BirdDetector: Sendable {
             }
             let area = Double(blob.area)
             let byArea = reference.map { area > 1.5 * $0 ? max(1, Int((area / $0).rounded())) : 1 } ?? 1
-            let share = max(cores, byArea)
+            // The waist, when the blob has one, says how many; a shapeless blob is counted by its area.
+            let share = cores >= 2 ? cores : byArea
             let axes = blob.ellipseAxes
             let (cx, cy) = blob.centroid
             for _ in 0..<share {
@@ -144,11 +153,9 @@ public struct BirdDetector: Sendable {
         return .success(Detection(birds: birds, cutByBorder: cut, platformFraction: platformFraction))
     }
 
-    /// The platform: the largest bright region (above `floorLevel`, after an opening), found on a copy shrunk to about
-    /// 90 pixels on its short side (block means) and drawn back at full size.
-    func platformRegion(_ image: GrayImage, floorLevel: Int) -> BinaryMask? {
-        let factor = max(1, min(image.width, image.height) / 90)
-        let coarse = factor == 1 ? image : image.shrunk(by: factor)
+    /// The platform: the largest bright region of `coarse` (`image` shrunk by `factor`; above `floorLevel`, after an
+    /// opening), drawn back at the size of `image`.
+    func platformRegion(_ image: GrayImage, coarse: GrayImage, factor: Int, floorLevel: Int) -> BinaryMask? {
         let (components, runs) = ConnectedComponents.labelled(Morphology.open(Threshold.mask(coarse, above: floorLevel)))
         guard let largest = components.indices.max(by: { components[$0].area < components[$1].area }) else { return nil }
         var region = BinaryMask(width: image.width, height: image.height)

@@ -13,25 +13,25 @@ public struct GrayImage: Sendable, Equatable {
 
     public subscript(x: Int, y: Int) -> UInt8 { pixels[y * width + x] }
 
-    /// The image shrunk by `factor` each way, each pixel the mean of its `factor × factor` block (a last partial
-    /// row or column of blocks is dropped).
+    /// The image shrunk by `factor` each way, each pixel the mean of the 2×2 pixels at the centre of its
+    /// `factor × factor` block (a last partial row or column of blocks is dropped): enough to find large regions.
     public func shrunk(by factor: Int) -> GrayImage {
         let w = max(1, width / factor), h = max(1, height / factor)
-        var sums = [Int](repeating: 0, count: w * h)
-        sums.withUnsafeMutableBufferPointer { sums in
-            pixels.withUnsafeBufferPointer { pixels in
-                for y in 0..<(h * factor) {
-                    let row = (y / factor) * w, base = y * width
-                    for block in 0..<w {
-                        var sum = 0
-                        for x in (base + block * factor)..<(base + block * factor + factor) { sum &+= Int(pixels[x]) }
-                        sums[row + block] &+= sum
-                    }
+        guard factor >= 2 else { return self }
+        var out = [UInt8](repeating: 0, count: w * h)
+        let half = factor / 2
+        pixels.withUnsafeBufferPointer { pixels in
+            for y in 0..<h {
+                let top = (y * factor + half - 1) * width, bottom = top + width
+                for x in 0..<w {
+                    let left = x * factor + half - 1
+                    let upper = Int(pixels[top + left]) + Int(pixels[top + left + 1])
+                    let lower = Int(pixels[bottom + left]) + Int(pixels[bottom + left + 1])
+                    out[y * w + x] = UInt8((upper + lower) / 4)
                 }
             }
         }
-        let blocks = factor * factor
-        return GrayImage(width: w, height: h, pixels: sums.map { UInt8($0 / blocks) })
+        return GrayImage(width: w, height: h, pixels: out)
     }
 
     /// 256-bin histogram of the pixels where `mask` is set (all pixels without a mask).

@@ -14,7 +14,9 @@ public struct ImageAnalysis: Sendable {
         self.model = model
     }
 
-    /// Analyses `jpeg`; images wider than 1000 pixels are decoded at half size (features are scaled back).
+    /// Analyses `jpeg`; images wider than 1000 pixels are decoded at half size (features are scaled back). The mean
+    /// weight estimate is over the birds that stand alone when there are any: a blob of touching birds only gives each
+    /// its share of the area, an estimate of their mean at best.
     /// `singleBirdArea`: the camera's recent area of one bird, pixels² of the full-size image (``SingleBirdAreas``).
     public func analyse(_ jpeg: [UInt8], singleBirdArea: Double? = nil) -> InferenceResult {
         let clock = ContinuousClock()
@@ -36,21 +38,28 @@ public struct ImageAnalysis: Sendable {
         }
         let area = Double(scale * scale), length = Double(scale)
         var birds: [String] = []
-        var weights: [Double] = []
+        var weights: [Double] = [], singleWeights: [Double] = []
         var singleAreas: [Double] = []
         for bird in detection.birds {
             let areaPixels = bird.areaPixels * area
             let weight = model.weightKg(areaPixels: areaPixels)
             weights.append(weight)
-            if bird.sharedWith == 1 { singleAreas.append(areaPixels) }
+            if bird.sharedWith == 1 {
+                singleAreas.append(areaPixels)
+                singleWeights.append(weight)
+            }
             birds.append("{\"area_px\":\(Self.number(areaPixels)),\"major_axis_px\":\(Self.number(bird.majorAxisPixels * length)),"
                 + "\"minor_axis_px\":\(Self.number(bird.minorAxisPixels * length)),\"weight_kg_estimate\":\(Self.number(weight))}")
         }
         return InferenceResult(
             status: .completed, birdCount: detection.count, birdsJSON: "[\(birds.joined(separator: ","))]",
-            averageWeightKg: weights.isEmpty ? nil : weights.reduce(0, +) / Double(weights.count),
+            averageWeightKg: Self.mean(singleWeights) ?? Self.mean(weights),
             modelVersion: model.version, calibrated: model.calibrated, reason: nil, durationMs: elapsed(),
             singleBirdAreaPx: singleAreas.isEmpty ? nil : singleAreas.reduce(0, +) / Double(singleAreas.count))
+    }
+
+    static func mean(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
 
     static func failed(_ reason: String, durationMs: Double) -> InferenceResult {

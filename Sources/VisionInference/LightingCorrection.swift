@@ -1,6 +1,6 @@
 /// Flattens uneven lighting over the platform (a window on one side, vignetting): the platform's level is fitted as
-/// a quadratic surface over the image, and each platform pixel is divided by it, so that one threshold separates the
-/// birds from the platform in the dark corner and in the bright one alike.
+/// a quadratic surface over the image, and each platform pixel is divided by it (``Gains``), so that one threshold
+/// separates the birds from the platform in the dark corner and in the bright one alike.
 public enum LightingCorrection {
     /// `level(x, y) = c0 + c1·u + c2·v + c3·u² + c4·v² + c5·u·v`, with `u = 2x / width − 1`, `v = 2y / height − 1`.
     public struct Surface: Sendable, Equatable {
@@ -39,40 +39,80 @@ public enum LightingCorrection {
         return surface
     }
 
-    /// `image` divided by `surface` over `platform`, scaled so the platform's level is 128 (0 outside it), and the
-    /// histogram of the result over the platform.
-    public static func flatten(_ image: GrayImage, platform: BinaryMask, surface: Surface) -> (image: GrayImage, histogram: [Int]) {
-        let width = image.width, stride = platform.stride
-        var flat = [UInt8](repeating: 0, count: image.pixels.count)
-        var histogram = [Int](repeating: 0, count: 256)
-        let c = surface.coefficients
-        let du = 2 / Float(width)
-        flat.withUnsafeMutableBufferPointer { flat in
+    /// The gain that brings the platform to level 128, per row and per 8-pixel block (the surface is smooth), and what
+    /// the stages need of the flattened image without writing it: its histogram, and the pixels above a level.
+    public struct Gains: Sendable {
+        public let width: Int
+        public let height: Int
+        let blocks: Int
+        let gains: [Float]
+
+        /// `128 / surface` (no correction without a surface: the gain of a platform at level 128).
+        public init(surface: Surface?, width: Int, height: Int) {
+            self.width = width
+            self.height = height
+            blocks = (width + 7) / 8
+            var gains = [Float](repeating: 1, count: blocks * height)
+            if let surface {
+                for y in 0..<height {
+                    for block in 0..<blocks {
+                        gains[y * blocks + block] = Float(128 / max(1, surface.level(x: min(width - 1, block * 8 + 4), y: y)))
+                    }
+                }
+            }
+            self.gains = gains
+        }
+
+        /// Histogram of the flattened levels of `platform`'s pixels on every `rowStep`-th row.
+        public func histogram(_ image: GrayImage, platform: BinaryMask, rowStep: Int = 2) -> [Int] {
+            var histogram = [Int](repeating: 0, count: 256)
+            let width = image.width, stride = platform.stride, blocks = blocks
             histogram.withUnsafeMutableBufferPointer { histogram in
                 image.pixels.withUnsafeBufferPointer { pixels in
                     platform.words.withUnsafeBufferPointer { words in
-                        for y in 0..<image.height {
-                            let v = 2 * Double(y) / Double(image.height) - 1
-                            // level(u) = a + b·u + c3·u² along the row.
-                            let a = Float(c[0] + c[2] * v + c[4] * v * v), b = Float(c[1] + c[5] * v), c3 = Float(c[3])
-                            for word in 0..<stride {
-                                var bits = words[y * stride + word]
-                                while bits != 0 {
-                                    let x = word * 64 + bits.trailingZeroBitCount
-                                    bits &= bits - 1
-                                    let u = Float(x) * du - 1
-                                    let level = max(1, a + u * (b + c3 * u))
-                                    let byte = UInt8(min(255, Float(pixels[y * width + x]) * 128 / level))
-                                    flat[y * width + x] = byte
-                                    histogram[Int(byte)] &+= 1
+                        gains.withUnsafeBufferPointer { gains in
+                            for y in Swift.stride(from: 0, to: image.height, by: max(1, rowStep)) {
+                                for word in 0..<stride {
+                                    var bits = words[y * stride + word]
+                                    while bits != 0 {
+                                        let x = word * 64 + bits.trailingZeroBitCount
+                                        bits &= bits - 1
+                                        histogram[Int(min(255, Float(pixels[y * width + x]) * gains[y * blocks + x >> 3]))] &+= 1
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
+            return histogram
         }
-        return (GrayImage(width: width, height: image.height, pixels: flat), histogram)
+
+        /// Pixels of `platform` whose flattened level is above `level`.
+        public func mask(_ image: GrayImage, above level: Int, within platform: BinaryMask) -> BinaryMask {
+            var mask = BinaryMask(width: image.width, height: image.height)
+            guard level < 255 else { return mask }
+            // Per block, the raw level a pixel must reach: flattened > level ⇔ raw ≥ ⌈(level + 1) / gain⌉ (near enough).
+            let thresholds = gains.map { UInt16(min(256, max(0, (Float(level + 1) / $0).rounded(.up)))) }
+            let width = image.width, stride = mask.stride, blocks = blocks
+            mask.words.withUnsafeMutableBufferPointer { words in
+                image.pixels.withUnsafeBufferPointer { pixels in
+                    platform.words.withUnsafeBufferPointer { region in
+                        for y in 0..<image.height {
+                            for word in 0..<stride where region[y * stride + word] != 0 {
+                                let start = y * width + word * 64, count = min(64, width - word * 64)
+                                var bits: UInt64 = 0
+                                for j in 0..<count where UInt16(pixels[start + j]) >= thresholds[y * blocks + (word * 64 + j) >> 3] {
+                                    bits |= UInt64(1) << UInt64(j)
+                                }
+                                words[y * stride + word] = bits & region[y * stride + word]
+                            }
+                        }
+                    }
+                }
+            }
+            return mask
+        }
     }
 
     /// Least squares over the six terms (normal equations, Gaussian elimination with partial pivoting).

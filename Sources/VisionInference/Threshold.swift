@@ -31,20 +31,18 @@ public enum Threshold {
         guard level < 255 else { return mask }
         let threshold = UInt8(clamping: max(level, -1) + 1)
         let width = image.width, stride = mask.stride
+        let region = within?.words ?? [UInt64](repeating: ~0, count: stride * image.height)
         mask.words.withUnsafeMutableBufferPointer { words in
             image.pixels.withUnsafeBufferPointer { pixels in
                 for y in 0..<image.height {
-                    for word in 0..<stride {
+                    for word in 0..<stride where region[y * stride + word] != 0 {
                         let start = y * width + word * 64, count = min(64, width - word * 64)
                         var bits: UInt64 = 0
                         for j in 0..<count where pixels[start + j] >= threshold { bits |= UInt64(1) << UInt64(j) }
-                        words[y * stride + word] = bits
+                        words[y * stride + word] = bits & region[y * stride + word]
                     }
                 }
             }
-        }
-        if let within {
-            for index in mask.words.indices { mask.words[index] &= within.words[index] }
         }
         return mask
     }

@@ -3,7 +3,8 @@
 /// deeper than `coreFraction` of the blob's deepest one form one core per body; a single bird's core is one stretch
 /// along its spine, and its head (narrower than its body) has none of its own.
 public enum TouchingBirds {
-    /// Cores of the blob made of `runs` (one component's runs), 8-connected, each of at least 3 pixels.
+    /// Cores of the blob made of `runs` (one component's runs), 8-connected, each of at least 3 pixels. Holes in the
+    /// blob (a dark feather, the comb) are filled first: a hole would cut one body's spine in two.
     /// `coreFraction`: 0.85 separates two bodies side by side whose outlines overlap by up to a fifth of their width.
     public static func cores(of runs: [ConnectedComponents.Run], coreFraction: Double = 0.85) -> Int {
         guard let first = runs.first else { return 0 }
@@ -23,6 +24,16 @@ public enum TouchingBirds {
         for run in runs {
             let base = (run.y - minY + 1) * width - minX + 1
             for x in run.x0...run.x1 { distance[base + x] = far }
+        }
+        // Holes: background components that do not reach the frame are inside the blob.
+        var background = BinaryMask(width: width, height: height)
+        for y in 0..<height { background.setRange(y: y, from: 0, to: width) }
+        for run in runs {
+            for x in run.x0...run.x1 { background[x - minX + 1, run.y - minY + 1] = false }
+        }
+        let (holes, holeRuns) = ConnectedComponents.labelled(background)
+        for run in holeRuns where !holes[run.component].touchesBorder {
+            for x in run.x0...run.x1 { distance[run.y * width + x] = far }
         }
         // Chamfer 3-4 distance (units of a third of a pixel), forward then backward.
         distance.withUnsafeMutableBufferPointer { d in

@@ -6,7 +6,7 @@ public struct SessionImages: Sendable, Equatable {
     public var count: Int
     /// The bird count inference found in each analysed image.
     public var inferredCounts: [Int]
-    /// Mean per-animal weight estimated by inference over the session's images, kg.
+    /// Per-animal weight estimated by inference over the session's images, kg (``perAnimalEstimate(_:)``).
     public var averageWeightEstimateKg: Double?
     public var modelVersion: String?
     public var calibrated: Bool?
@@ -20,4 +20,16 @@ public struct SessionImages: Sendable, Equatable {
     }
 
     public static let none = SessionImages()
+
+    /// The session's per-animal estimate from its analysed images (each its bird count and its mean estimate, kg): the
+    /// median estimate of the images whose count is the session's (the median count, rounded), else of all images.
+    /// An image that saw one bird too many or too few (two birds pressed together, one hidden) weighs its birds
+    /// wrongly; the median leaves out what one odd image says. `nil` without an estimate.
+    public static func perAnimalEstimate(_ images: [(count: Int, weightKg: Double?)]) -> Double? {
+        let all = images.compactMap(\.weightKg)
+        guard let median = ScaleEstimate.median(images.map { Double($0.count) }) else { return nil }
+        let count = Int(median.rounded())
+        let agreeing = images.filter { $0.count == count }.compactMap(\.weightKg)
+        return ScaleEstimate.median(agreeing.isEmpty ? all : agreeing)
+    }
 }

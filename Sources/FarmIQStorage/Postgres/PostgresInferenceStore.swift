@@ -92,18 +92,17 @@ struct PostgresInferenceStore: InferenceStore {
             SELECT bird_count, avg_weight_kg, model_version, calibrated FROM inference_results
             WHERE tenant_id = \(tenantID) AND session_id = \(sessionID)::uuid AND status = 'completed' ORDER BY created_at
             """, "session inference results")
-        var counts: [Int] = [], weights: [Double] = []
+        var images: [(count: Int, weightKg: Double?)] = []
         var version: String?, calibrated: Bool?
         do {
             for try await (count, weight, model, calibration) in rows.decode((Int32?, Double?, String?, Bool?).self) {
-                if let count { counts.append(Int(count)) }
-                if let weight { weights.append(weight) }
+                if let count { images.append((Int(count), weight)) }
                 version = model
                 calibrated = calibration
             }
         } catch {
             throw PostgresErrors.map(error, "session inference results")
         }
-        return (counts, weights.isEmpty ? nil : weights.reduce(0, +) / Double(weights.count), version, calibrated)
+        return (images.map(\.count), SessionImages.perAnimalEstimate(images), version, calibrated)
     }
 }

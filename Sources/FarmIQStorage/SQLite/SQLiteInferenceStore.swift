@@ -114,15 +114,14 @@ struct SQLiteInferenceStore: InferenceStore {
             defer { statement.reset() }
             statement.bind(1, tenantID)
             statement.bind(2, sessionID)
-            var counts: [Int] = [], weights: [Double] = []
+            var images: [(count: Int, weightKg: Double?)] = []
             var version: String?, calibrated: Bool?
             while try statement.step() {
-                counts.append(statement.int(0))
-                if !statement.isNull(1) { weights.append(statement.double(1)) }
+                images.append((statement.int(0), statement.isNull(1) ? nil : statement.double(1)))
                 version = statement.optionalString(2)
                 calibrated = statement.isNull(3) ? nil : statement.int(3) != 0
             }
-            return (counts, weights.isEmpty ? nil : weights.reduce(0, +) / Double(weights.count), version, calibrated)
+            return (images.map(\.count), SessionImages.perAnimalEstimate(images), version, calibrated)
         }
     }
 }

@@ -20,8 +20,8 @@ public protocol InferenceStore: Sendable {
     /// Counts for `/metrics`: jobs waiting (pending or leased), and the oldest waiting one's creation.
     func backlog() async throws -> (waiting: Int, oldestCreatedAt: Timestamp?)
 
-    /// The bird counts of a session's analysed images, and the mean per-animal estimate over them (the session's
-    /// finalization, `contracts.md` §3a).
+    /// The bird counts of a session's analysed images, and the per-animal estimate over them
+    /// (``SessionImages/perAnimalEstimate(_:)``; the session's finalization, `contracts.md` §3a).
     func sessionResults(tenantID: String, sessionID: String) async throws -> (counts: [Int], averageWeightKg: Double?, modelVersion: String?, calibrated: Bool?)
 }
 
