@@ -143,10 +143,7 @@ struct TopViewScene: Sendable {
                     bird.cutByBorder = true
                 }
                 // Room left: the smallest gap to another bird (negative: they overlap).
-                let gap = birds.map { other in
-                    let dx = other.centerX - bird.centerX, dy = other.centerY - bird.centerY
-                    return (dx * dx + dy * dy).squareRoot() - other.reach - bird.reach
-                }.min() ?? .infinity
+                let gap = birds.map { Self.gap(between: $0, and: bird) }.min() ?? .infinity
                 if gap > 6 { break }
                 if gap > best.gap { best = (gap, bird) }
                 if attempt == 199 {
@@ -247,6 +244,37 @@ struct TopViewScene: Sendable {
         return "{\"media_id\":\(media),\"event_id\":\"\(eventID)\",\"session_id\":\"\(sessionID)\",\"count\":\(self.birds.count),"
             + "\"width\":\(camera.width),\"height\":\(camera.height),\"quality\":\(layout.quality),"
             + "\"pixels_per_kg_2_3\":\(camera.pixelsPerKg23),\"birds\":[\(birds.joined(separator: ","))]}"
+    }
+
+    /// About how many pixels apart two birds' outlines (body and head) are; negative when they overlap. Points around
+    /// each outline are measured against the other bird's shape.
+    static func gap(between a: Bird, and b: Bird) -> Double {
+        func outline(_ bird: Bird) -> [(x: Double, y: Double)] {
+            let c = cos(bird.angle), s = sin(bird.angle)
+            var points = (0..<32).map { step -> (x: Double, y: Double) in
+                let t = Double(step) * Double.pi / 16
+                let u = cos(t) * bird.semiMajor, v = sin(t) * bird.semiMinor
+                return (bird.centerX + u * c - v * s, bird.centerY + u * s + v * c)
+            }
+            let head = bird.headCenter
+            points += (0..<12).map { step in
+                let t = Double(step) * Double.pi / 6
+                return (head.x + cos(t) * bird.headRadius, head.y + sin(t) * bird.headRadius)
+            }
+            return points
+        }
+        /// Distance from a point to `bird`'s shape, approximately (negative inside), pixels.
+        func distance(_ point: (x: Double, y: Double), _ bird: Bird) -> Double {
+            let dx = point.x - bird.centerX, dy = point.y - bird.centerY
+            let r = radius(dx, dy, bird, (cos(bird.angle), sin(bird.angle)), scale: 1)
+            let body = (r - 1) * bird.semiMinor
+            let head = bird.headCenter
+            let headDistance = ((point.x - head.x) * (point.x - head.x) + (point.y - head.y) * (point.y - head.y)).squareRoot() - bird.headRadius
+            return min(body, headDistance)
+        }
+        let fromA = outline(a).map { distance($0, b) }.min() ?? .infinity
+        let fromB = outline(b).map { distance($0, a) }.min() ?? .infinity
+        return min(fromA, fromB)
     }
 
     /// Normalised elliptic radius of `(dx, dy)` from a bird's centre (1: on the body's outline).

@@ -2,7 +2,7 @@
 /// function over pixels):
 ///
 /// 1. the platform: Otsu's threshold over the whole image separates the dark floor from the platform and the
-///    birds; the largest bright component (after a 3×3 opening, on a copy shrunk to ~90 pixels high) is the platform
+///    birds (the lower of three-class Otsu's levels when the image holds three distinct classes); the largest bright component (after a 3×3 opening, on a copy shrunk to ~90 pixels high) is the platform
 ///    region — none covering at least 10% of the image is the failure `no_platform`;
 /// 2. the lighting: the platform's level is fitted as a smooth surface and divided out (``LightingCorrection``);
 /// 3. the birds: Otsu's threshold over the flattened platform separates it from the brighter birds; when the two
@@ -83,6 +83,11 @@ public struct BirdDetector: Sendable {
         let coarse = factor == 1 ? image : image.shrunk(by: factor)
         let wholeHistogram = coarse.histogram()
         guard var floorLevel = Threshold.otsu(wholeHistogram) else { return .failure(.noPlatform(fraction: 0)) }
+        if let (low, high) = Threshold.otsu3(wholeHistogram), classesAreDistinct(wholeHistogram, low: low, high: high) {
+            // Floor, platform and birds, each a class of its own: the floor ends at the lower level (two classes
+            // would put the line between the birds and the rest when many birds stand on the platform).
+            floorLevel = low
+        }
         var region = platformRegion(image, coarse: coarse, factor: factor, floorLevel: floorLevel)
         if Double(region?.count ?? 0) < settings.minimumPlatformFraction * total,
             let lower = Threshold.otsu(Array(wholeHistogram[0...floorLevel]) + [Int](repeating: 0, count: 255 - floorLevel)),
@@ -122,8 +127,13 @@ public struct BirdDetector: Sendable {
         for run in runs { runsOf[run.component].append(run) }
         var blobs = components.indices.filter { components[$0].area >= settings.minimumBirdPixels }
             .map { (component: components[$0], cores: TouchingBirds.cores(of: runsOf[$0])) }
-        // The image's own reference: the median blob with one body, not cut by the border.
-        let imageMedian = median(blobs.filter { !$0.component.touchesBorder && $0.cores == 1 }.map { Double($0.component.area) })
+        // The image's own reference: the median blob with one body, not cut by the border — at most 1.25× the smallest
+        // (with two blobs, one of them a pair, the median would be half a pair too large).
+        let singles = blobs.filter { !$0.component.touchesBorder && $0.cores == 1 }.map { Double($0.component.area) }
+        let imageMedian = median(singles).map { middle in
+            // The smallest that is a bird, not a speck.
+            min(middle, 1.25 * singles.filter { $0 >= settings.minimumBirdFraction * middle }.min()!)
+        }
         let reference = singleBirdArea ?? imageMedian
         if let reference {
             let smallest = settings.minimumBirdFraction * min(reference, imageMedian ?? reference)
@@ -165,6 +175,22 @@ public struct BirdDetector: Sendable {
             for y in (run.y * factor)..<lastRow { region.setRange(y: y, from: run.x0 * factor, to: right) }
         }
         return region
+    }
+
+    /// Whether the three classes `low` and `high` make are floor, platform and birds: the middle one covers at least
+    /// `minimumPlatformFraction` of the image and each class's mean is `minimumContrast` levels from the next.
+    func classesAreDistinct(_ histogram: [Int], low: Int, high: Int) -> Bool {
+        var classes = [(count: 0, sum: 0), (count: 0, sum: 0), (count: 0, sum: 0)]
+        for (level, count) in histogram.enumerated() {
+            let index = level <= low ? 0 : level <= high ? 1 : 2
+            classes[index].count += count
+            classes[index].sum += level * count
+        }
+        guard classes.allSatisfy({ $0.count > 0 }) else { return false }
+        let total = Double(classes.reduce(0) { $0 + $1.count })
+        let means = classes.map { Double($0.sum) / Double($0.count) }
+        return Double(classes[1].count) >= settings.minimumPlatformFraction * total
+            && means[1] - means[0] >= settings.minimumContrast && means[2] - means[1] >= settings.minimumContrast
     }
 
     /// Difference between the mean levels of the two classes `threshold` makes.

@@ -15,8 +15,8 @@ public enum LightingCorrection {
         }
     }
 
-    /// The platform's level, from every `step`-th pixel of `platform` each way: a least-squares fit, then a
-    /// second one over the samples within 0.8–1.2 of the first (birds and shadows left out). `nil` with fewer than 24
+    /// The platform's level, from every `step`-th pixel of `platform` each way: a least-squares fit, then three more,
+    /// each over the samples within 0.75–1.12 of the last (birds and shadows left out). `nil` with fewer than 24
     /// samples or a surface that is not positive at the corners.
     public static func fit(_ image: GrayImage, platform: BinaryMask, step: Int) -> Surface? {
         var samples: [(u: Double, v: Double, level: Double)] = []
@@ -27,12 +27,17 @@ public enum LightingCorrection {
             }
         }
         guard var surface = leastSquares(samples, width: image.width, height: image.height) else { return nil }
-        let kept = samples.filter { sample in
-            let level = surface.coefficients[0] + surface.coefficients[1] * sample.u + surface.coefficients[2] * sample.v
-                + surface.coefficients[3] * sample.u * sample.u + surface.coefficients[4] * sample.v * sample.v + surface.coefficients[5] * sample.u * sample.v
-            return sample.level >= 0.8 * level && sample.level <= 1.2 * level
+        // Birds pull the first fit up (a crowded platform by 15% or more): refit three times over the samples near
+        // the last fit, the band tighter above (birds) than below (shadows, the dark side).
+        for _ in 0..<3 {
+            let c = surface.coefficients
+            let kept = samples.filter { sample in
+                let level = c[0] + c[1] * sample.u + c[2] * sample.v + c[3] * sample.u * sample.u + c[4] * sample.v * sample.v + c[5] * sample.u * sample.v
+                return sample.level >= 0.75 * level && sample.level <= 1.12 * level
+            }
+            guard let refit = leastSquares(kept, width: image.width, height: image.height) else { break }
+            surface = refit
         }
-        if let refit = leastSquares(kept, width: image.width, height: image.height) { surface = refit }
         for (x, y) in [(0, 0), (image.width - 1, 0), (0, image.height - 1), (image.width - 1, image.height - 1)] where surface.level(x: x, y: y) <= 1 {
             return nil
         }

@@ -25,6 +25,36 @@ public enum Threshold {
         return best?.level
     }
 
+    /// Otsu's method for three classes: the two levels `(low, high)` that maximise the between-class variance
+    /// (classes `≤ low`, `low < · ≤ high`, `> high`). `nil` when fewer than three levels are present.
+    public static func otsu3(_ histogram: [Int]) -> (low: Int, high: Int)? {
+        precondition(histogram.count == 256)
+        // Prefix sums of counts and of level × count.
+        var count = [Double](repeating: 0, count: 257), sum = [Double](repeating: 0, count: 257)
+        for level in 0..<256 {
+            count[level + 1] = count[level] + Double(histogram[level])
+            sum[level + 1] = sum[level] + Double(level * histogram[level])
+        }
+        let total = count[256], mean = sum[256] / max(1, total)
+        guard total > 0 else { return nil }
+        func term(_ from: Int, _ to: Int) -> Double? {
+            let n = count[to + 1] - count[from]
+            guard n > 0 else { return nil }
+            let classMean = (sum[to + 1] - sum[from]) / n
+            return n * (classMean - mean) * (classMean - mean)
+        }
+        var best: (low: Int, high: Int, variance: Double)?
+        for low in 0..<254 {
+            guard let first = term(0, low) else { continue }
+            for high in (low + 1)..<255 {
+                guard let second = term(low + 1, high), let third = term(high + 1, 255) else { continue }
+                let variance = first + second + third
+                if best == nil || variance > best!.variance { best = (low, high, variance) }
+            }
+        }
+        return best.map { ($0.low, $0.high) }
+    }
+
     /// Pixels brighter than `level` (within `within`, if given).
     public static func mask(_ image: GrayImage, above level: Int, within: BinaryMask? = nil) -> BinaryMask {
         var mask = BinaryMask(width: image.width, height: image.height)
