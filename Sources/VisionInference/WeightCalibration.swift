@@ -4,16 +4,19 @@ import Foundation
 /// Fits a station's ``WeightModel`` from its own scale (issue: self-calibration): each finalized session with a
 /// scale weight and images gives one pair (mean single-bird area in its images, scale weight ÷ bird count).
 ///
-/// The fit is least squares on `ln w = ln a + b · ln area`, then once more without the pairs whose residual is
-/// beyond 3 median absolute deviations (a session whose count was wrong, a bird half off the platform). With fewer
-/// than `minimumSessions` pairs, or areas too alike to fix `b` (spread under 5%), `b` is held at 1.5 (the
-/// constant-density exponent) and only `a` is fitted; with no pair there is no model (the caller uses the prior).
+/// The fit is least squares on `ln w = ln a + b · ln area`, `b` pulled towards 1.5 (the constant-density exponent)
+/// with the weight `exponentPrior` (ridge), then once more without the pairs whose residual is beyond 3 median
+/// absolute deviations (a session whose count was wrong, a bird half off the platform). With fewer than
+/// `minimumSessions` pairs, or areas too alike to fix `b` (spread under 5%), `b` is held at 1.5 and only `a` is
+/// fitted; with no pair there is no model (the caller uses the prior).
 public enum WeightCalibration {
     /// One session's pair: mean single-bird area (pixels of the full-size image) and scale weight ÷ bird count (kg).
     public typealias Pair = CalibrationPair
 
     /// Pairs needed to fit both coefficients and call the model calibrated.
     public static let minimumSessions = 5
+    /// Weight of the prior `b = 1.5` in the exponent's fit, in units of `Σ(ln area − mean)²` (ridge regression).
+    static let exponentPrior = 0.5
 
     public static func fit(_ pairs: [Pair], version: String) -> WeightModel? {
         let usable = pairs.filter { $0.areaPixels > 0 && $0.weightKg > 0 && $0.areaPixels.isFinite && $0.weightKg.isFinite }
@@ -44,7 +47,9 @@ public enum WeightCalibration {
         }
         let spread = (xs.max()! - xs.min()!)
         if pairs.count >= minimumSessions, spread >= 0.05, sxx > 0 {
-            let b = sxy / sxx
+            // Ridge towards the constant-density 1.5: a few sessions of young birds only do not decide the exponent
+            // for the whole flock's life; a flock's worth of sessions (Σ(x − x̄)² ≫ 0.5) decides it alone.
+            let b = (sxy + exponentPrior * 1.5) / (sxx + exponentPrior)
             if b > 0.5 && b < 3 { return (exp(my - b * mx), b) }
         }
         let b = 1.5
