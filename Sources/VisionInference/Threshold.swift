@@ -27,15 +27,25 @@ public enum Threshold {
 
     /// Otsu's method for three classes: the two levels `(low, high)` that maximise the between-class variance
     /// (classes `≤ low`, `low < · ≤ high`, `> high`). `nil` when fewer than three levels are present.
+    /// Computed on 64 bins of 4 levels (16× fewer pairs of levels to try); the levels returned are the last of their
+    /// bins.
     public static func otsu3(_ histogram: [Int]) -> (low: Int, high: Int)? {
         precondition(histogram.count == 256)
+        var bins = [Int](repeating: 0, count: 64)
+        for level in 0..<256 { bins[level / 4] += histogram[level] }
+        return otsu3(bins: bins).map { (4 * $0.low + 3, 4 * $0.high + 3) }
+    }
+
+    /// Three-class Otsu over `bins` histogram bins (levels are bin indices).
+    static func otsu3(bins histogram: [Int]) -> (low: Int, high: Int)? {
+        let levels = histogram.count
         // Prefix sums of counts and of level × count.
-        var count = [Double](repeating: 0, count: 257), sum = [Double](repeating: 0, count: 257)
-        for level in 0..<256 {
+        var count = [Double](repeating: 0, count: levels + 1), sum = [Double](repeating: 0, count: levels + 1)
+        for level in 0..<levels {
             count[level + 1] = count[level] + Double(histogram[level])
             sum[level + 1] = sum[level] + Double(level * histogram[level])
         }
-        let total = count[256], mean = sum[256] / max(1, total)
+        let total = count[levels], mean = sum[levels] / max(1, total)
         guard total > 0 else { return nil }
         func term(_ from: Int, _ to: Int) -> Double? {
             let n = count[to + 1] - count[from]
@@ -44,10 +54,10 @@ public enum Threshold {
             return n * (classMean - mean) * (classMean - mean)
         }
         var best: (low: Int, high: Int, variance: Double)?
-        for low in 0..<254 {
+        for low in 0..<(levels - 2) {
             guard let first = term(0, low) else { continue }
-            for high in (low + 1)..<255 {
-                guard let second = term(low + 1, high), let third = term(high + 1, 255) else { continue }
+            for high in (low + 1)..<(levels - 1) {
+                guard let second = term(low + 1, high), let third = term(high + 1, levels - 1) else { continue }
                 let variance = first + second + third
                 if best == nil || variance > best!.variance { best = (low, high, variance) }
             }
