@@ -93,8 +93,8 @@ public struct BinaryMask: Sendable, Equatable {
     /// The mask of the valid bits of a row's last word.
     var lastWordMask: UInt64 { width % 64 == 0 ? ~0 : (UInt64(1) << UInt64(width % 64)) - 1 }
 
-    /// Sets pixels `x0..<x1` of row `y`.
-    mutating func setRange(y: Int, from x0: Int, to x1: Int) {
+    /// Sets (or, `to: false`, clears) pixels `x0..<x1` of row `y`.
+    mutating func setRange(y: Int, from x0: Int, to x1: Int, _ value: Bool = true) {
         guard x0 < x1 else { return }
         let base = y * stride
         var x = x0
@@ -102,7 +102,7 @@ public struct BinaryMask: Sendable, Equatable {
             let word = x / 64, offset = x % 64
             let span = min(64 - offset, x1 - x)
             let bits: UInt64 = span == 64 ? ~0 : ((UInt64(1) << UInt64(span)) - 1) << UInt64(offset)
-            words[base + word] |= bits
+            if value { words[base + word] |= bits } else { words[base + word] &= ~bits }
             x += span
         }
     }

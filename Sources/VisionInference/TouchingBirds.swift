@@ -28,9 +28,7 @@ public enum TouchingBirds {
         // Holes: background components that do not reach the frame are inside the blob.
         var background = BinaryMask(width: width, height: height)
         for y in 0..<height { background.setRange(y: y, from: 0, to: width) }
-        for run in runs {
-            for x in run.x0...run.x1 { background[x - minX + 1, run.y - minY + 1] = false }
-        }
+        for run in runs { background.setRange(y: run.y - minY + 1, from: run.x0 - minX + 1, to: run.x1 - minX + 2, false) }
         let (holes, holeRuns) = ConnectedComponents.labelled(background)
         for run in holeRuns where !holes[run.component].touchesBorder {
             for x in run.x0...run.x1 { distance[run.y * width + x] = far }
@@ -53,8 +51,13 @@ public enum TouchingBirds {
         let deepest = distance.max() ?? 0
         let level = Int32((Double(deepest) * coreFraction).rounded(.up))
         var core = BinaryMask(width: width, height: height)
+        let floor = max(level, 1)
         for y in 0..<height {
-            for x in 0..<width where distance[y * width + x] >= level && distance[y * width + x] > 0 { core[x, y] = true }
+            for word in 0..<core.stride {
+                var bits: UInt64 = 0
+                for j in 0..<min(64, width - word * 64) where distance[y * width + word * 64 + j] >= floor { bits |= UInt64(1) << UInt64(j) }
+                core.words[y * core.stride + word] = bits
+            }
         }
         return max(1, ConnectedComponents.label(core).filter { $0.area >= 3 }.count)
     }
