@@ -105,7 +105,7 @@ public enum InferenceBenchmark {
 
     /// One weigh session: the birds on the scale, the scale's total, its images.
     struct Session {
-        /// The flock's age, days: the session's time (the camera's single-bird reference looks back 24 h of it).
+        /// The flock's age, days: the session's time (what the camera's single-bird reference ages by).
         var ageDays: Double
         var weights: [Double]
         var scaleKg: Double
@@ -171,8 +171,9 @@ public enum InferenceBenchmark {
         var exact = 0, images = 0, failed = 0
         var countsChecked = false
         for (label, model) in models {
-            // The held-out sessions are a day or more apart; a barn's station weighs many times a day, so its camera's
-            // single-bird reference looks back 3 days here instead of 24 hours (birds grow about 10% in area meanwhile).
+            // The held-out sessions are about half a day apart; a barn's station weighs many times a day, so that its
+            // camera's reference holds dozens of images from the last 24 h. Here it looks back 3 days instead, to hold
+            // a handful (birds grow about 10% in area meanwhile, far inside the 1.5× rule).
             let areas = SingleBirdAreas(maximumAge: .seconds(3 * 86_400))
             var sessionErrors: [Double] = [], imageErrors: [Double] = []
             for session in heldOut {

@@ -45,15 +45,17 @@ struct TopViewScene: Sendable {
         var touchingPair = false
         /// One bird with about a third of its body over the platform's edge (still standing on it).
         var overhangingBird = false
-        /// The platform runs out of the frame on the left and one bird is cut by the image border.
+        /// The platform runs out of the frame on the left and one bird is cut by the image border (not in an image
+        /// with a touching pair: the pair's first bird needs room around it).
         var cutByBorder = false
         /// JPEG quality.
         var quality = 85
 
         static let plain = Layout()
 
-        /// The simulator's mix: a touching pair in 15% of images, an overhanging bird in 10%, a bird cut by the border
-        /// in 8%, quality uniform in 70–95.
+        /// The simulator's mix, drawn per image: a touching pair 15% of the time, an overhanging bird 10%, a bird cut
+        /// by the border 8%, quality uniform in 70–95 (a pair needs two birds, an overhanging bird one besides the
+        /// pair, a cut bird no pair: the rates in images are lower).
         static func random<G: RandomNumberGenerator>(using random: inout G) -> Layout {
             Layout(
                 touchingPair: Double.random(in: 0..<1, using: &random) < 0.15,

@@ -10,9 +10,10 @@
 /// 4. components (8-connected, after an opening); blobs smaller than `minimumBirdFraction` of the single-bird area
 ///    are noise; blobs touching the image border are birds cut by it: counted, but left out of the features (their
 ///    area is not the bird's);
-/// 5. touching birds: a blob holds as many birds as its distance transform has cores (``TouchingBirds``), or
-///    `round(area / single)` when it is larger than 1.5× the single-bird area and that says more — the single-bird
-///    area being the camera's recent one when known (``SingleBirdAreas``), else the image's median one-body blob.
+/// 5. touching birds: a blob holds as many birds as its distance transform has cores (``TouchingBirds``); a blob
+///    with one core (no waist) that is more than 1.5× the single-bird area counts `round(area / single)` — the
+///    single-bird area being the camera's recent one when known (``SingleBirdAreas``), else the image's median
+///    one-body blob (at most 1.25× its smallest bird).
 public struct BirdDetector: Sendable {
     public struct Settings: Sendable {
         /// Fraction of the image the platform region must cover.

@@ -1,8 +1,8 @@
 import Synchronization
 
 /// Each camera's recent area of one bird, in pixels of the full-size image: the reference ``BirdDetector`` counts
-/// touching birds against (a blob of 1.5× or more counts as `round(area / reference)` birds), so that an image whose
-/// only blob is two birds pressed together still counts two.
+/// touching birds against (a blob without a waist of more than 1.5× counts as `round(area / reference)` birds), so
+/// that an image whose only blob is two birds pressed together still counts two.
 ///
 /// It is the median of the per-image mean single-bird areas (``InferenceResult/singleBirdAreaPx``) of the camera's
 /// last `window` analysed images younger than `maximumAge` — birds grow about 3% a day, and a new flock starts small

@@ -1,6 +1,6 @@
 /// What the images of a session contribute to its finalization (`contracts.md` §3a): how many there are and
-/// what inference found in them. The seam for edge-vision-inference: until it exists, `inferredCounts` is
-/// empty and the bird count comes from `expected_count`.
+/// what edge-vision-inference found in them. With no analysed image, `inferredCounts` is empty and the bird count
+/// comes from `expected_count`.
 public struct SessionImages: Sendable, Equatable {
     /// Images stored for the session.
     public var count: Int
