@@ -274,7 +274,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FarmIQCoreTests", dependencies: ["FarmIQCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "VisionInferenceTests", dependencies: ["VisionInference", "MediaStore", "FarmIQStorage", "FarmIQCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VisionInferenceTests",
+            dependencies: ["VisionInference", "MediaStore", "FarmIQStorage", "FarmIQCore", .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MediaStoreTests",
             dependencies: ["MediaStore", "FarmIQCore", "FarmIQTestSupport", .product(name: "NIOCore", package: "swift-nio")],

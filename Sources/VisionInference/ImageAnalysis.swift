@@ -19,9 +19,35 @@ public struct ImageAnalysis: Sendable {
     /// its share of the area, an estimate of their mean at best.
     /// `singleBirdArea`: the camera's recent area of one bird, pixels² of the full-size image (``SingleBirdAreas``).
     public func analyse(_ jpeg: [UInt8], singleBirdArea: Double? = nil) -> InferenceResult {
+        var stages = StageTimes()
+        return analyse(jpeg, singleBirdArea: singleBirdArea, stages: &stages)
+    }
+
+    /// Time spent in each stage of one analysis, microseconds (a stage not reached: 0).
+    public struct StageTimes: Sendable, Equatable {
+        /// TurboJPEG: header and luminance decode.
+        public var decode: Int64 = 0
+        /// ``BirdDetector``: platform, lighting, thresholds, components, touching birds.
+        public var detect: Int64 = 0
+        /// Features, weights and the result's JSON.
+        public var estimate: Int64 = 0
+
+        public init() {}
+    }
+
+    /// ``analyse(_:singleBirdArea:)``, with the time of each stage in `stages`.
+    public func analyse(_ jpeg: [UInt8], singleBirdArea: Double? = nil, stages: inout StageTimes) -> InferenceResult {
         let clock = ContinuousClock()
         let start = clock.now
+        var stageStart = start
         func elapsed() -> Double { (clock.now - start).seconds * 1000 }
+        /// Microseconds since the last stage ended.
+        func lap() -> Int64 {
+            let now = clock.now
+            defer { stageStart = now }
+            return Int64(((now - stageStart).seconds * 1_000_000).rounded())
+        }
+        defer { stages.estimate = stages.detect > 0 ? lap() : 0 }
         var scale = 1
         let image: GrayImage
         switch JPEGDecoder.luminance(jpeg, scale: { width, _ in
@@ -29,10 +55,15 @@ public struct ImageAnalysis: Sendable {
             return scale
         }) {
         case .success(let decoded): image = decoded
-        case .failure(let failure): return Self.failed(failure.reason, durationMs: elapsed())
+        case .failure(let failure):
+            stages.decode = lap()
+            return Self.failed(failure.reason, durationMs: elapsed())
         }
+        stages.decode = lap()
         let detection: BirdDetector.Detection
-        switch detector.detect(image, singleBirdArea: singleBirdArea.map { $0 / Double(scale * scale) }) {
+        let found = detector.detect(image, singleBirdArea: singleBirdArea.map { $0 / Double(scale * scale) })
+        stages.detect = max(1, lap())
+        switch found {
         case .success(let found): detection = found
         case .failure(let failure): return Self.failed(failure.reason, durationMs: elapsed())
         }

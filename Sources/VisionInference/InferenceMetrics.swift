@@ -4,8 +4,10 @@ import Foundation
 import Prometheus
 
 /// Metrics of edge-vision-inference: `farmiq_inference_images_total{status}`, `farmiq_inference_failures_total{reason}`
-/// (the reason's word before `:`), `farmiq_inference_milliseconds_total` (time in the pipeline), and at each scrape
-/// `farmiq_inference_jobs_waiting` and `farmiq_inference_oldest_waiting_age_seconds`.
+/// (the reason's word before `:`), `farmiq_inference_milliseconds_total` (time in the pipeline),
+/// `farmiq_inference_stage_microseconds_total{stage}` (`decode`, `detect`, `estimate`: divided by the images, the time
+/// per image of each stage), and at each scrape `farmiq_inference_jobs_waiting` and
+/// `farmiq_inference_oldest_waiting_age_seconds`.
 public final class InferenceMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let milliseconds: Counter
@@ -22,7 +24,13 @@ public final class InferenceMetrics: Sendable {
             metricName: "farmiq_inference_oldest_waiting_age_seconds", unitName: "", helpText: "Age of the oldest image waiting for inference (0 when none)"))
     }
 
-    func finished(_ result: InferenceResult) {
+    func finished(_ result: InferenceResult, stages: ImageAnalysis.StageTimes = .init()) {
+        for (stage, microseconds) in [("decode", stages.decode), ("detect", stages.detect), ("estimate", stages.estimate)] where microseconds > 0 {
+            registry.makeCounter(
+                descriptor: .init(metricName: "farmiq_inference_stage_microseconds_total", unitName: "", helpText: "Microseconds spent in each stage of the image pipeline"),
+                labels: [("stage", stage)]
+            ).increment(by: microseconds)
+        }
         registry.makeCounter(
             descriptor: .init(metricName: "farmiq_inference_images_total", unitName: "", helpText: "Images analysed, by result"),
             labels: [("status", result.status.rawValue)]

@@ -97,10 +97,11 @@ public struct InferenceService: Service {
             throw error
         }
         let result: InferenceResult
+        var stages = ImageAnalysis.StageTimes()
         switch await read(job.media) {
         case .success(let bytes):
             let camera = job.media.address.description
-            result = ImageAnalysis(model: model).analyse(bytes, singleBirdArea: singleBirdAreas.reference(for: camera))
+            result = ImageAnalysis(model: model).analyse(bytes, singleBirdArea: singleBirdAreas.reference(for: camera), stages: &stages)
             if let area = result.singleBirdAreaPx { singleBirdAreas.record(area, for: camera) }
         case .failure(let reason):
             result = ImageAnalysis.failed(reason, durationMs: 0)
@@ -121,7 +122,7 @@ public struct InferenceService: Service {
             try? await store.release(job, owner: owner, error: "\(error)", retryAt: now.adding(milliseconds: 5000))
             throw error
         }
-        metrics.finished(result)
+        metrics.finished(result, stages: stages)
         if job.media.sessionID != nil, result.status == .completed { await resultStored?(job.media) }
         if result.status == .failed {
             logger.warning("image cannot be analysed", metadata: ["media.id": "\(job.media.mediaID)", "reason": "\(result.reason ?? "")"])

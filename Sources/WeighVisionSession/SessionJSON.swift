@@ -8,6 +8,8 @@ enum SessionJSON {
         func time(_ value: Timestamp?) -> JSONValue { value.map { .string($0.rfc3339) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
         func number(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
+        /// Computed weights, to the gram (as the finalized event gives them): no `1.9765000000000001`.
+        func grams(_ value: Double?) -> JSONValue { number(value.map { ($0 * 1000).rounded() / 1000 }) }
         func int(_ value: Int?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
         return .object([
             ("tenant_id", .string(s.tenantID)), ("session_id", .string(s.sessionID)),
@@ -17,7 +19,7 @@ enum SessionJSON {
             ("started_at", time(s.startedAt)), ("ended_at", time(s.endedAt)), ("end_reason", text(s.endReason?.rawValue)),
             ("first_event_at", time(s.firstOccurredAt)), ("last_event_at", time(s.lastOccurredAt)),
             ("due_at", time(s.dueAt)), ("finalized_at", time(stored.finalizedAt)),
-            ("weight_kg", number(stored.weightKg)), ("bird_count", int(stored.birdCount)), ("avg_weight_kg", number(stored.averageWeightKg)),
+            ("weight_kg", grams(stored.weightKg)), ("bird_count", int(stored.birdCount)), ("avg_weight_kg", grams(stored.averageWeightKg)),
         ])
     }
 

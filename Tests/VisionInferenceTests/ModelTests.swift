@@ -1,5 +1,6 @@
 import Foundation
 import MediaStore
+import Prometheus
 import Testing
 @testable import VisionInference
 
@@ -85,6 +86,31 @@ import Testing
         let luma = try JPEGDecoder.luminance(jpeg).get()
         for (row, expected) in [(8, 76), (24, 150), (40, 29)] {
             #expect(abs(Int(luma[24, row]) - expected) <= 4, "row \(row): \(luma[24, row])")
+        }
+    }
+
+    @Test("each stage's time is measured and reaches the metrics; a file that fails to decode has no detect time")
+    func stageTimesReachTheMetrics() throws {
+        let image = SyntheticScene(noise: 4, ellipses: [.init(cx: 100, cy: 90, a: 30, b: 18)]).image()
+        let jpeg = try #require(JPEGEncoder.grayscale(image.pixels, width: image.width, height: image.height))
+        var stages = ImageAnalysis.StageTimes()
+        let result = ImageAnalysis().analyse(jpeg, stages: &stages)
+        #expect(result.birdCount == 1)
+        #expect(stages.decode > 0 && stages.detect > 0 && stages.estimate > 0, "\(stages)")
+        #expect(Double(stages.decode + stages.detect + stages.estimate) <= result.durationMs * 1000 + 50)
+
+        var broken = ImageAnalysis.StageTimes()
+        let failed = ImageAnalysis().analyse(Array(jpeg.prefix(jpeg.count / 2)), stages: &broken)
+        #expect(failed.status == .failed)
+        #expect(broken.decode > 0 && broken.detect == 0 && broken.estimate == 0, "\(broken)")
+
+        let registry = PrometheusCollectorRegistry()
+        InferenceMetrics(registry: registry).finished(result, stages: stages)
+        var output: [UInt8] = []
+        registry.emit(into: &output)
+        let text = String(decoding: output, as: UTF8.self)
+        for stage in ["decode", "detect", "estimate"] {
+            #expect(text.contains("farmiq_inference_stage_microseconds_total{stage=\"\(stage)\"}"), "\(text)")
         }
     }
 }
