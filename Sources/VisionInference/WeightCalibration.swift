@@ -15,11 +15,19 @@ public enum WeightCalibration {
 
     /// Pairs needed to fit both coefficients and call the model calibrated.
     public static let minimumSessions = 5
+    /// The most recent pairs a fit uses.
+    public static let maximumPairs = 60
+    /// A fit whose leave-one-out error is above this is not calibrated (the prior stays in use): its pairs disagree,
+    /// e.g. a camera moved half-way through them.
+    public static let maximumCalibratedError = 0.20
     /// Weight of the prior `b = 1.5` in the exponent's fit, in units of `Σ(ln area − mean)²` (ridge regression).
     static let exponentPrior = 0.5
 
+    /// `pairs` in the order the sessions were finalized: only the last `maximumPairs` are fitted, so that a camera
+    /// moved or replaced is relearnt within that many sessions (older pairs describe another view).
     public static func fit(_ pairs: [Pair], version: String) -> WeightModel? {
-        let usable = pairs.filter { $0.areaPixels > 0 && $0.weightKg > 0 && $0.areaPixels.isFinite && $0.weightKg.isFinite }
+        let usable = Array(pairs.filter { $0.areaPixels > 0 && $0.weightKg > 0 && $0.areaPixels.isFinite && $0.weightKg.isFinite }
+            .suffix(maximumPairs))
         guard !usable.isEmpty else { return nil }
         guard var (a, b) = leastSquares(usable) else { return nil }
         // Drop outliers (beyond 3 MAD of the residuals) and fit again.
@@ -29,9 +37,11 @@ public enum WeightCalibration {
             let kept = zip(usable, residuals).filter { abs($0.1 - center) <= 3 * mad }.map(\.0)
             if kept.count >= 2, let refit = leastSquares(kept) { (a, b) = refit }
         }
+        let crossValidated = leaveOneOutMAPE(usable)
         return WeightModel(
-            a: a, b: b, version: version, calibrated: usable.count >= minimumSessions, sessions: usable.count,
-            crossValidatedMAPE: leaveOneOutMAPE(usable))
+            a: a, b: b, version: version,
+            calibrated: usable.count >= minimumSessions && (crossValidated ?? 0) <= maximumCalibratedError,
+            sessions: usable.count, crossValidatedMAPE: crossValidated)
     }
 
     /// `(a, b)`; `b` held at 1.5 when the pairs cannot fix it.

@@ -113,4 +113,21 @@ import Testing
             #expect(text.contains("farmiq_inference_stage_microseconds_total{stage=\"\(stage)\"}"), "\(text)")
         }
     }
+
+    @Test("a camera moved half-way: the mixed fit is not calibrated, and the last 60 pairs relearn the new view alone")
+    func aMovedCameraIsRelearnt() throws {
+        // Before: area = 4000·w^(2/3); after the move: area = 12,800·w^(2/3).
+        func pairs(_ camera: Double, _ count: Int, offset: Int) -> [WeightCalibration.Pair] {
+            (0..<count).map { index in
+                let weight = 0.5 + 2.5 * Double((index + offset) % 17) / 16
+                return .init(areaPixels: camera * pow(weight, 2.0 / 3.0), weightKg: weight)
+            }
+        }
+        let mixed = pairs(4000, 30, offset: 0) + pairs(12_800, 30, offset: 3)
+        let confused = try #require(WeightCalibration.fit(mixed, version: "st-1/v60"))
+        #expect(!confused.calibrated, "cross-validated \(confused.crossValidatedMAPE ?? -1)")
+        let relearnt = try #require(WeightCalibration.fit(mixed + pairs(12_800, 60, offset: 5), version: "st-1/v120"))
+        #expect(relearnt.calibrated && relearnt.sessions == 60)
+        #expect(abs(relearnt.weightKg(areaPixels: 12_800 * pow(2.0, 2.0 / 3.0)) - 2.0) < 0.02)
+    }
 }
