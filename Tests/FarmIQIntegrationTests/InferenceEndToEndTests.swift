@@ -137,7 +137,8 @@ struct InferenceCrashTests {
         let store = try await InProcessEdge.start(mode: .mediaStore, databaseURL: databaseURL, settings: ["FARMIQ_MEDIA_ROOT": root])
         let camera = MediaUploadClient(baseURL: store.baseURL, token: token)
         var random = SplitMix64(seed: 11)
-        let images = 40
+        // Enough images that the kill lands mid-way: the pipeline analyses a compact view in milliseconds.
+        let images = 120
         for index in 0..<images {
             let scene = TopViewScene(weightsKg: Array(repeating: 2.1, count: index % 4 + 1), camera: .compact, using: &random)
             #expect(try await camera.upload(scene.jpeg(using: &random)).status == 201)
@@ -150,7 +151,7 @@ struct InferenceCrashTests {
         func results() async throws -> Int {
             try await TestDatabase.withDatabase(databaseURL) { try await $0.scalarInt(unsafeSQL: "SELECT count(*) FROM inference_results") }
         }
-        try await eventually(timeout: .seconds(120)) { try await results() >= 5 }
+        try await eventually(timeout: .seconds(120)) { try await results() >= 1 }
         await child.kill9()
         let before = try await results()
         #expect(before < images, "all analysed before the kill: the test proves nothing")
