@@ -1,3 +1,4 @@
+import FarmIQCore
 /// Finds the birds on a weigh platform in a top view (the pipeline of edge-vision-inference, every stage a plain
 /// function over pixels):
 ///
@@ -131,7 +132,7 @@ public struct BirdDetector: Sendable {
         // The image's own reference: the median blob with one body, not cut by the border — at most 1.25× the smallest
         // (with two blobs, one of them a pair, the median would be half a pair too large).
         let singles = blobs.filter { !$0.component.touchesBorder && $0.cores == 1 }.map { Double($0.component.area) }
-        let imageMedian = median(singles).map { middle in
+        let imageMedian = ScaleEstimate.median(singles).map { middle in
             // The smallest that is a bird, not a speck.
             min(middle, 1.25 * singles.filter { $0 >= settings.minimumBirdFraction * middle }.min()!)
         }
@@ -212,11 +213,5 @@ public struct BirdDetector: Sendable {
             sum += level * histogram[level]
         }
         return count > 0 ? Double(sum) / Double(count) : 0
-    }
-
-    private func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }

@@ -1,3 +1,4 @@
+import FarmIQCore
 import Synchronization
 
 /// Each camera's recent area of one bird, in pixels of the full-size image: the reference ``BirdDetector`` counts
@@ -24,8 +25,7 @@ public final class SingleBirdAreas: Sendable {
     public func reference(for camera: String, now: ContinuousClock.Instant = .now) -> Double? {
         let areas = recent.withLock { recent in (recent[camera] ?? []).filter { now - $0.at <= maximumAge }.map(\.area) }
         guard areas.count >= minimumImages else { return nil }
-        let sorted = areas.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return ScaleEstimate.median(areas)
     }
 
     /// Adds one image's mean single-bird area (pixels² of the full-size image).

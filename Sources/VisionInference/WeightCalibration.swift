@@ -1,3 +1,4 @@
+import FarmIQCore
 import FarmIQStorage
 import Foundation
 
@@ -33,7 +34,7 @@ public enum WeightCalibration {
         // Drop outliers (beyond 3 MAD of the residuals) and fit again.
         let residuals = usable.map { log($0.weightKg) - (log(a) + b * log($0.areaPixels)) }
         if let mad = medianAbsoluteDeviation(residuals), mad > 0 {
-            let center = median(residuals)!
+            let center = ScaleEstimate.median(residuals)!
             let kept = zip(usable, residuals).filter { abs($0.1 - center) <= 3 * mad }.map(\.0)
             if kept.count >= 2, let refit = leastSquares(kept) { (a, b) = refit }
         }
@@ -80,14 +81,8 @@ public enum WeightCalibration {
         return total / Double(pairs.count)
     }
 
-    static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-
     static func medianAbsoluteDeviation(_ values: [Double]) -> Double? {
-        guard let center = median(values) else { return nil }
-        return median(values.map { abs($0 - center) })
+        guard let center = ScaleEstimate.median(values) else { return nil }
+        return ScaleEstimate.median(values.map { abs($0 - center) })
     }
 }
