@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Already built for PostgresNIO (SCRAM); used directly for SHA-256.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0"..<"5.0.0"),
+        // gzip of sync bodies (the forwarder's batches, cloud-sim's bounded inflate).
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         // Streaming multipart/form-data parser of media uploads.
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         // Already built for Hummingbird; named for HTTPField.Name.
@@ -37,15 +39,22 @@ let package = Package(
                 // SHA-256 of device tokens; PBKDF2-SHA512 of the broker password file.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                // gzip of sync bodies (Codec/Gzip.swift).
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         // The system SQLite library (libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        // zlib (zlib1g-dev): gzip of cloud sync bodies.
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // libjpeg-turbo's TurboJPEG API (libturbojpeg0-dev): JPEG header parse (and decode, for inference).
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        // The one SQLite access layer (connection, prepared-statement cache, statements) of the edge's stores and cloud-sim.
+        .target(
+            name: "FarmIQSQLite",
+            dependencies: ["FarmIQCore", "CSQLite"],
+            swiftSettings: swiftSettings
+        ),
         // EdgeError as HTTP answers: what every service's routes share.
         .target(
             name: "FarmIQHTTP",
@@ -60,7 +69,7 @@ let package = Package(
         .target(
             name: "CloudSim",
             dependencies: [
-                "FarmIQCore", "CSQLite", "CZlib",
+                "FarmIQCore", "FarmIQSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,7 +85,7 @@ let package = Package(
             name: "FarmIQStorage",
             dependencies: [
                 "FarmIQCore",
-                "CSQLite",
+                "FarmIQSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -192,7 +201,7 @@ let package = Package(
         .target(
             name: "SyncForwarder",
             dependencies: [
-                "FarmIQCore", "FarmIQStorage", "CZlib", "MediaAccess",
+                "FarmIQCore", "FarmIQStorage", "MediaAccess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
@@ -203,7 +212,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Wiring: build functions for each mode, HTTP app, ops endpoints, simulator, benchmarks.
+        // Wiring: build functions for each mode, HTTP app, ops endpoints, simulators.
         .target(
             name: "FarmIQApp",
             dependencies: [
@@ -217,7 +226,6 @@ let package = Package(
                 "VisionInference",
                 "MediaAccess",
                 "SyncForwarder",
-                "CloudSim",
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -229,10 +237,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `farmiq-edge bench …`: end-to-end benchmarks that print figures (ingest, outbox, drain, media, inference).
+        // Not part of any product target; the product's protocols know nothing of them.
+        .target(
+            name: "FarmIQBenchmarks",
+            dependencies: [
+                "FarmIQApp", "FarmIQCore", "FarmIQSQLite", "FarmIQStorage", "FarmIQMQTT", "CloudSim", "SyncForwarder",
+                "WeighVisionSession", "VisionInference", "CTurboJPEG",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "farmiq-edge",
             dependencies: [
                 "FarmIQApp",
+                "FarmIQBenchmarks",
                 "CloudSim",
                 "FarmIQCore",
                 "FarmIQStorage",
@@ -245,7 +272,7 @@ let package = Package(
         // What several test targets share: captured logs, eventually, child processes, JPEG fixtures.
         .target(
             name: "FarmIQTestSupport",
-            dependencies: ["FarmIQCore", "MediaStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FarmIQCore", "FarmIQStorage", "MediaStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/FarmIQTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -265,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "SyncForwarderTests",
             dependencies: [
-                "SyncForwarder", "FarmIQStorage", "FarmIQCore", "CZlib", "FarmIQTestSupport", "CloudSim",
+                "SyncForwarder", "FarmIQStorage", "FarmIQCore", "FarmIQTestSupport", "CloudSim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -299,7 +326,7 @@ let package = Package(
         .testTarget(
             name: "FarmIQIntegrationTests",
             dependencies: [
-                "FarmIQApp", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries", "FarmIQTestSupport", "MediaStore",
+                "FarmIQApp", "FarmIQBenchmarks", "FarmIQCore", "FarmIQStorage", "FarmIQMQTT", "IngressGateway", "TelemetryTimeseries", "FarmIQTestSupport", "MediaStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

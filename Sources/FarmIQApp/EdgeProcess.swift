@@ -268,7 +268,7 @@ public struct EdgeProcess: Sendable {
     }
 
     /// A session's images for its finalization (`contracts.md` §3a): how many are stored, and what inference found.
-    static func sessionImages(_ database: EdgeDatabase) -> @Sendable (String, String) async throws -> SessionImages {
+    package static func sessionImages(_ database: EdgeDatabase) -> @Sendable (String, String) async throws -> SessionImages {
         { tenantID, sessionID in
             let count = try await database.media.imageCount(tenantID: tenantID, sessionID: sessionID)
             let results = try await database.inference.sessionResults(tenantID: tenantID, sessionID: sessionID)

@@ -6,7 +6,7 @@ import Logging
 /// One-shot operator commands that need the database: `migrate`, `status`.
 public enum EdgeTools {
     /// Runs `body` with an open, running database, then closes it.
-    static func withDatabase<T: Sendable>(
+    package static func withDatabase<T: Sendable>(
         _ configuration: EdgeConfiguration, logger: Logger, _ body: @Sendable @escaping (EdgeDatabase) async throws -> T
     ) async throws -> T {
         let database = try EdgeDatabase.open(configuration.databaseURL, logger: logger)
@@ -125,20 +125,6 @@ public enum EdgeTools {
             return retry
                 ? try await database.outbox.retryDeadLetters(selection)
                 : try await database.outbox.discardDeadLetters(selection)
-        }
-    }
-
-    /// `farmiq-edge bench outbox`: both outbox designs on the same (scratch) database, rows/s printed.
-    public static func outboxBenchmark(configuration: EdgeConfiguration, rows: Int, batchSize: Int, logger: Logger) async throws -> String {
-        try await withDatabase(configuration, logger: logger) { database in
-            try await database.migrate()
-            var lines = ["outbox benchmark: \(rows) rows, batches of \(batchSize), database \(configuration.databaseURL)"]
-            for mode in OutboxBenchmarkMode.allCases {
-                let result = try await database.outbox.benchmark(mode, rows: rows, batchSize: batchSize)
-                let segments = result.segmentRates.map { String(Int($0)) }.joined(separator: " ")
-                lines.append("  \(mode.rawValue): \(Int(result.rowsPerSecond)) rows/s (each tenth of the run: \(segments))")
-            }
-            return lines.joined(separator: "\n")
         }
     }
 }

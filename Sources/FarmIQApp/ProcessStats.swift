@@ -1,9 +1,9 @@
 import Foundation
 
 /// CPU time and peak memory of processes, read from /proc (Linux).
-enum ProcessStats {
+package enum ProcessStats {
     /// utime + stime of a process, in seconds.
-    static func cpuSeconds(pid: Int32) -> Double? {
+    package static func cpuSeconds(pid: Int32) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return nil }
@@ -14,7 +14,7 @@ enum ProcessStats {
     }
 
     /// Peak resident set size (VmHWM) in bytes.
-    static func peakRSS(pid: Int32) -> Int? {
+    package static func peakRSS(pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -24,7 +24,7 @@ enum ProcessStats {
     }
 
     /// Pids whose command name is `name` (e.g. "mosquitto", "postgres").
-    static func pids(named name: String) -> [Int32] {
+    package static func pids(named name: String) -> [Int32] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { entry in
             guard let pid = Int32(entry),
@@ -36,7 +36,7 @@ enum ProcessStats {
     }
 
     /// Summed CPU seconds of every process named `name`.
-    static func cpuSeconds(named name: String) -> Double {
+    package static func cpuSeconds(named name: String) -> Double {
         pids(named: name).compactMap { cpuSeconds(pid: $0) }.reduce(0, +)
     }
 }

@@ -12,27 +12,27 @@ import MediaStore
 ///
 /// The ground truth (count, weights, ellipses, the hard cases) is returned beside the image for benchmarks; nothing
 /// the edge reads carries it.
-struct TopViewScene: Sendable {
-    struct Rect: Sendable {
-        var x: Int, y: Int, width: Int, height: Int
+package struct TopViewScene: Sendable {
+    package struct Rect: Sendable {
+        package var x: Int, y: Int, width: Int, height: Int
     }
 
     /// What a station's camera sees: the frame, where the platform lies in it, and how large a bird appears.
-    struct Camera: Sendable {
-        var width: Int
-        var height: Int
+    package struct Camera: Sendable {
+        package var width: Int
+        package var height: Int
         /// The platform, pixels (a camera mounted off-centre sees it cut by the frame).
-        var platform: Rect
+        package var platform: Rect
         /// Visible area of a 1 kg bird, pixels² of the full frame.
-        var pixelsPerKg23: Double
+        package var pixelsPerKg23: Double
 
         /// A 1280×720 camera about 1.4 m above a 1.0 × 0.62 m platform: a 2.2 kg broiler covers about 21,600 px²;
         /// ``WeightModel/prior`` is this geometry.
-        static let standard = Camera(width: 1280, height: 720, platform: Rect(x: 190, y: 80, width: 900, height: 560), pixelsPerKg23: 12_800)
+        package static let standard = Camera(width: 1280, height: 720, platform: Rect(x: 190, y: 80, width: 900, height: 560), pixelsPerKg23: 12_800)
         /// The same view at 640×360 (a quarter of the pixels: quicker for tests that make many images).
-        static let compact = Camera(width: 640, height: 360, platform: Rect(x: 95, y: 40, width: 450, height: 280), pixelsPerKg23: 3_200)
+        package static let compact = Camera(width: 640, height: 360, platform: Rect(x: 95, y: 40, width: 450, height: 280), pixelsPerKg23: 3_200)
 
-        func with(pixelsPerKg23: Double) -> Camera {
+        package func with(pixelsPerKg23: Double) -> Camera {
             var camera = self
             camera.pixelsPerKg23 = pixelsPerKg23
             return camera
@@ -40,23 +40,23 @@ struct TopViewScene: Sendable {
     }
 
     /// The hard cases of one image (each needs enough birds: a pair needs two).
-    struct Layout: Sendable {
+    package struct Layout: Sendable {
         /// Two birds pressed side by side, their outlines overlapping.
-        var touchingPair = false
+        package var touchingPair = false
         /// One bird with about a third of its body over the platform's edge (still standing on it).
-        var overhangingBird = false
+        package var overhangingBird = false
         /// The platform runs out of the frame on the left and one bird is cut by the image border (not in an image
         /// with a touching pair: the pair's first bird needs room around it).
-        var cutByBorder = false
+        package var cutByBorder = false
         /// JPEG quality.
-        var quality = 85
+        package var quality = 85
 
-        static let plain = Layout()
+        package static let plain = Layout()
 
         /// The simulator's mix, drawn per image: a touching pair 15% of the time, an overhanging bird 10%, a bird cut
         /// by the border 8%, quality uniform in 70–95 (a pair needs two birds, an overhanging bird one besides the
         /// pair, a cut bird no pair: the rates in images are lower).
-        static func random<G: RandomNumberGenerator>(using random: inout G) -> Layout {
+        package static func random<G: RandomNumberGenerator>(using random: inout G) -> Layout {
             Layout(
                 touchingPair: Double.random(in: 0..<1, using: &random) < 0.15,
                 overhangingBird: Double.random(in: 0..<1, using: &random) < 0.10,
@@ -65,38 +65,38 @@ struct TopViewScene: Sendable {
         }
     }
 
-    struct Bird: Sendable {
-        var centerX: Double
-        var centerY: Double
+    package struct Bird: Sendable {
+        package var centerX: Double
+        package var centerY: Double
         /// Semi-axes of the body, pixels.
-        var semiMajor: Double
-        var semiMinor: Double
+        package var semiMajor: Double
+        package var semiMinor: Double
         /// Radians; the head is at `+semiMajor` along it.
-        var angle: Double
-        var weightKg: Double
-        var touching = false
-        var overhanging = false
-        var cutByBorder = false
+        package var angle: Double
+        package var weightKg: Double
+        package var touching = false
+        package var overhanging = false
+        package var cutByBorder = false
 
-        var headRadius: Double { 0.45 * semiMinor }
-        var headCenter: (x: Double, y: Double) { (centerX + cos(angle) * semiMajor, centerY + sin(angle) * semiMajor) }
+        package var headRadius: Double { 0.45 * semiMinor }
+        package var headCenter: (x: Double, y: Double) { (centerX + cos(angle) * semiMajor, centerY + sin(angle) * semiMajor) }
         /// The body's ellipse and the part of the head outside it (about 7% of the body).
-        var areaPixels: Double { Double.pi * semiMajor * semiMinor * (1 + Self.headShare) }
+        package var areaPixels: Double { Double.pi * semiMajor * semiMinor * (1 + Self.headShare) }
         /// Reach from the centre, pixels: the head's far edge.
-        var reach: Double { semiMajor + headRadius }
+        package var reach: Double { semiMajor + headRadius }
 
-        static let headShare = 0.07
+        package static let headShare = 0.07
     }
 
-    let camera: Camera
-    let layout: Layout
-    let birds: [Bird]
+    package let camera: Camera
+    package let layout: Layout
+    package let birds: [Bird]
     /// The platform in this image (shifted off the frame for ``Layout/cutByBorder``).
-    let platform: Rect
+    package let platform: Rect
 
     /// Birds of the given weights on the platform (without overlapping, as far as 200 tries allow), with the hard
     /// cases `layout` asks for.
-    init<G: RandomNumberGenerator>(weightsKg: [Double], camera: Camera = .standard, layout: Layout = .plain, using random: inout G) {
+    package init<G: RandomNumberGenerator>(weightsKg: [Double], camera: Camera = .standard, layout: Layout = .plain, using random: inout G) {
         self.camera = camera
         self.layout = layout
         var platform = camera.platform
@@ -160,7 +160,7 @@ struct TopViewScene: Sendable {
     }
 
     /// The image as 8-bit RGB pixels, row by row.
-    func pixels<G: RandomNumberGenerator>(using random: inout G) -> [UInt8] {
+    package func pixels<G: RandomNumberGenerator>(using random: inout G) -> [UInt8] {
         let width = camera.width, height = camera.height
         let light = Lighting(width: width, height: height, using: &random)
         let floorTexture = ValueNoise(width: width, height: height, cell: max(4, width / 80), using: &random)
@@ -231,12 +231,12 @@ struct TopViewScene: Sendable {
     }
 
     /// The image as a colour JPEG (4:2:0) at the layout's quality.
-    func jpeg<G: RandomNumberGenerator>(using random: inout G) -> [UInt8] {
+    package func jpeg<G: RandomNumberGenerator>(using random: inout G) -> [UInt8] {
         JPEGEncoder.encode(pixels(using: &random), layout: .rgb, width: camera.width, height: camera.height, quality: layout.quality) ?? []
     }
 
     /// The sidecar of one image: what a benchmark of inference compares with (never read by the edge).
-    func groundTruthJSON(mediaID: String?, eventID: String, sessionID: String) -> String {
+    package func groundTruthJSON(mediaID: String?, eventID: String, sessionID: String) -> String {
         let birds = birds.map { bird in
             "{\"center_x\":\(rounded(bird.centerX)),\"center_y\":\(rounded(bird.centerY)),\"major_axis_px\":\(rounded(2 * bird.semiMajor)),"
                 + "\"minor_axis_px\":\(rounded(2 * bird.semiMinor)),\"area_px\":\(rounded(bird.areaPixels)),\"weight_kg\":\(rounded(bird.weightKg)),"
@@ -250,7 +250,7 @@ struct TopViewScene: Sendable {
 
     /// About how many pixels apart two birds' outlines (body and head) are; negative when they overlap. Points around
     /// each outline are measured against the other bird's shape.
-    static func gap(between a: Bird, and b: Bird) -> Double {
+    package static func gap(between a: Bird, and b: Bird) -> Double {
         func outline(_ bird: Bird) -> [(x: Double, y: Double)] {
             let c = cos(bird.angle), s = sin(bird.angle)
             var points = (0..<32).map { step -> (x: Double, y: Double) in
@@ -299,7 +299,7 @@ struct TopViewScene: Sendable {
     private static func byte(_ value: Double) -> UInt8 { UInt8(max(0, min(255, value.rounded()))) }
 
     /// A standard normal deviate (sum of four uniforms, scaled: cheap and smooth enough for noise).
-    static func gaussian<G: RandomNumberGenerator>(using random: inout G) -> Double {
+    package static func gaussian<G: RandomNumberGenerator>(using random: inout G) -> Double {
         var sum = 0.0
         for _ in 0..<4 { sum += Double.random(in: 0..<1, using: &random) }
         return (sum - 2) * 1.7320508
@@ -310,17 +310,17 @@ struct TopViewScene: Sendable {
 
 /// A gain over the frame: a linear gradient (a window on one side, ±12%) and vignetting (−10% in the corners).
 private struct Lighting {
-    let width: Double, height: Double
-    let gx: Double, gy: Double
+    package let width: Double, height: Double
+    package let gx: Double, gy: Double
 
-    init<G: RandomNumberGenerator>(width: Int, height: Int, using random: inout G) {
+    package init<G: RandomNumberGenerator>(width: Int, height: Int, using random: inout G) {
         self.width = Double(width)
         self.height = Double(height)
         gx = Double.random(in: -0.12...0.12, using: &random)
         gy = Double.random(in: -0.12...0.12, using: &random)
     }
 
-    func gain(x: Int, y: Int) -> Double {
+    package func gain(x: Int, y: Int) -> Double {
         let u = Double(x) / width - 0.5, v = Double(y) / height - 0.5
         return (1 + 2 * gx * u + 2 * gy * v) * (1 - 0.2 * (u * u + v * v))
     }
@@ -328,11 +328,11 @@ private struct Lighting {
 
 /// Smooth random texture in −1…1: random values on a grid of `cell`-pixel squares, bilinearly interpolated.
 private struct ValueNoise {
-    let cell: Int
-    let columns: Int
-    let grid: [Double]
+    package let cell: Int
+    package let columns: Int
+    package let grid: [Double]
 
-    init<G: RandomNumberGenerator>(width: Int, height: Int, cell: Int, using random: inout G) {
+    package init<G: RandomNumberGenerator>(width: Int, height: Int, cell: Int, using random: inout G) {
         self.cell = cell
         columns = width / cell + 2
         let rows = height / cell + 2

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 import Logging
 import ServiceLifecycle
 
@@ -13,12 +14,13 @@ import ServiceLifecycle
 ///   ``close()``) and then closes the connections. In a `ServiceGroup`, wrap it in `cancelWhenGracefulShutdown`
 ///   or call ``close()`` after the services using it have stopped.
 public final class EdgeDatabase: Service {
-    enum Backend: Sendable {
+    /// The engine behind the stores (package access: the benchmarks run engine-specific baselines).
+    package enum Backend: Sendable {
         case sqlite(SQLiteBackend)
         case postgres(PostgresBackend)
     }
 
-    let backend: Backend
+    package let backend: Backend
     private let closeSignal = OneShotSignal()
     public let telemetry: any TelemetryStore
     public let ingress: any IngressStore

@@ -78,6 +78,12 @@ final class PipelineSlot<Element: Sendable>: Sendable {
         }
     }
 
+    /// Whether a producer, and whether a consumer, is suspended on the slot right now (a state probe: tests wait
+    /// for it instead of sleeping).
+    var waiting: (producer: Bool, consumer: Bool) {
+        state.withLock { ($0.waitingProducer != nil, $0.waitingConsumer != nil) }
+    }
+
     /// The producer is done: `take` returns what is left, then nil.
     func finish() {
         let wake = state.withLock { state -> [CheckedContinuation<Void, Never>] in

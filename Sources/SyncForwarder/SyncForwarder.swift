@@ -281,7 +281,7 @@ public final class SyncForwarder: Service, Sendable {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             if configuration.gzip {
-                body = try Gzip.compress(body)
+                body = Gzip.compress(body)
                 request.headers.add(name: "Content-Encoding", value: "gzip")
             }
             if let token = configuration.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }

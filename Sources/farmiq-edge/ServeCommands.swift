@@ -2,6 +2,7 @@ import ArgumentParser
 import FarmIQCore
 import Foundation
 import FarmIQApp
+import FarmIQBenchmarks
 import Logging
 
 struct AllInOneCommand: AsyncParsableCommand {
@@ -189,7 +190,7 @@ struct BenchOutboxCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = options.resolve()
         let logger = options.bootstrapToolLogging(configuration, label: "farmiq-bench")
-        print(try await EdgeTools.outboxBenchmark(configuration: configuration, rows: rows, batchSize: batchSize, logger: logger))
+        print(try await OutboxDrainBenchmark.report(configuration: configuration, rows: rows, batchSize: batchSize, logger: logger))
     }
 }
 

@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQApp
 import FarmIQCore
 import FarmIQStorage
@@ -43,7 +44,8 @@ struct DiskWatermarkTests {
         try await eventually { try await HTTP.metric(base, "farmiq_ingest_paused_disk_full") == 1 }
         // Above the soft watermark too: the reclaimer runs (nothing is delivered yet, so it reclaims nothing).
         try await eventually { try await HTTP.metric(base, "farmiq_storage_pressure") == 1 }
-        try await Task.sleep(for: .seconds(2))
+        // A state probe, not a sleep: messages reached the gateway and have waited unacknowledged for a second.
+        try await eventually { try await HTTP.metric(base, "farmiq_ingest_oldest_unacknowledged_age_seconds") >= 1 }
         #expect(try await HTTP.metric(base, "farmiq_ingest_messages_total{kind=\"telemetry\"}") == 0)
         #expect(try await TestDatabase.messageCount(databaseURL, tenantID: tenant) == 0)
 

@@ -1,4 +1,5 @@
 @testable import FarmIQApp
+import FarmIQTestSupport
 import FarmIQCore
 @testable import FarmIQStorage
 import Foundation

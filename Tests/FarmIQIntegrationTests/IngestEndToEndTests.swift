@@ -99,17 +99,3 @@ struct IngestEndToEndTests {
         await edge.stop()
     }
 }
-
-/// Polls `condition` until it holds, failing after `timeout`.
-/// A failure is reported at the caller's line.
-func eventually(
-    timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? await watched("eventually's condition at \(sourceLocation)", { try await condition() })) == true { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    let final = try await condition()
-    #expect(final, "condition not met within \(timeout)", sourceLocation: sourceLocation)
-}

@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQApp
 import FarmIQCore
 import Foundation

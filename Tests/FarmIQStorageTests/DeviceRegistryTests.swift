@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQCore
 import Testing
 @testable import FarmIQStorage

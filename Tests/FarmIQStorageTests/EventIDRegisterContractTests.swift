@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQCore
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQCore
 import Foundation
 import PostgresNIO
@@ -207,28 +208,6 @@ struct OutboxContractTests {
             #expect(try await db.scalarInt(unsafeSQL: "SELECT count(*) FROM sync_outbox") == 13)
             #expect(try await db.outbox.stats(now: .now()).pending == 13)
             #expect(try await Self.drain(db, limit: 100).count == 13)
-        }
-    }
-
-    /// The textbook SKIP LOCKED loop against the snapshot-bounded reader, on the same database, without HTTP.
-    /// `FARMIQ_OUTBOX_BENCH_ROWS` sets the size (default 20,000 to stay quick).
-    @Test(arguments: DatabaseEngine.allCases)
-    func drainBenchmark(engine: DatabaseEngine) async throws {
-        let rows = ProcessInfo.processInfo.environment["FARMIQ_OUTBOX_BENCH_ROWS"].flatMap(Int.init) ?? 20_000
-        try await TestDatabase.with(engine) { db in
-            let baseline = try await db.outbox.benchmark(.skipLocked, rows: rows, batchSize: 500)
-            let snapshot = try await db.outbox.benchmark(.snapshotCursor, rows: rows, batchSize: 1000)
-            #expect(baseline.rows == rows)
-            #expect(snapshot.rows == rows)
-            func format(_ r: OutboxBenchmarkResult) -> String {
-                "\(Int(r.rowsPerSecond)) rows/s (\(r.rows) rows in \(String(format: "%.2f", r.seconds)) s; per tenth: \(r.segmentRates.map { Int($0) }))"
-            }
-            print("outbox drain [\(engine)] skip-locked claim 500 + mark: \(format(baseline))")
-            print("outbox drain [\(engine)] snapshot cursor, 1000/batch: \(format(snapshot))")
-            let clock = ContinuousClock()
-            let start = clock.now
-            _ = try await db.outbox.stats(now: .now())
-            print("outbox drain [\(engine)] stats() after drain: \(start.duration(to: clock.now))")
         }
     }
 }

@@ -42,7 +42,7 @@ struct PipelineSlotTests {
         let slot = PipelineSlot<Int>()
         #expect(await slot.put(1))
         let blocked = Task { await slot.put(2) }
-        try? await Task.sleep(for: .milliseconds(20))
+        while !slot.waiting.producer { await Task.yield() }
         slot.close()
         #expect(await blocked.value == false)
         #expect(await slot.put(3) == false)
@@ -53,7 +53,7 @@ struct PipelineSlotTests {
     func consumerWakes() async {
         let slot = PipelineSlot<Int>()
         let consumer = Task { await slot.take() }
-        try? await Task.sleep(for: .milliseconds(20))
+        while !slot.waiting.consumer { await Task.yield() }
         #expect(await slot.put(42))
         #expect(await consumer.value == 42)
     }

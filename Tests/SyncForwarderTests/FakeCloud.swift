@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import FarmIQCore
 import Foundation
 import Hummingbird
@@ -80,7 +81,7 @@ actor FakeCloud {
             let buffer = try await request.body.collect(upTo: 64 << 20)
             var bytes = Array(buffer.readableBytesView)
             let gzip = request.headers[.contentEncoding] == "gzip"
-            if gzip { bytes = try Gzip.decompress(bytes) }
+            if gzip { bytes = try Gzip.decompress(bytes, limit: 64 << 20) }
             let (status, headers, body) = await self.handle(bytes, gzip: gzip, authorization: request.headers[.authorization])
             var response = Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: body)))
             response.headers[.contentType] = "application/json"

@@ -1,3 +1,4 @@
+import FarmIQTestSupport
 import AsyncHTTPClient
 import CloudSim
 import FarmIQCore

@@ -4,59 +4,6 @@ import Foundation
 import Logging
 @testable import FarmIQStorage
 
-/// A fresh, migrated database per test (as in FarmIQStorageTests).
-enum TestDatabase {
-    static let adminURL = ProcessInfo.processInfo.environment["FARMIQ_TEST_POSTGRES_URL"]
-        ?? "postgres://farmiq:farmiq@127.0.0.1:5432/farmiq_test"
-
-    static let logger: Logger = TestLogFile.logger(
-        "farmiq.sync.tests", level: ProcessInfo.processInfo.environment["FARMIQ_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info)
-
-    static func with(_ engine: DatabaseEngine, _ body: @Sendable (EdgeDatabase) async throws -> Void) async throws {
-        switch engine {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("farmiq-sync-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let database = try EdgeDatabase.open(.sqlite(path: directory.appendingPathComponent("edge.sqlite").path), logger: logger)
-            try await running(database, migrate: true, body)
-        case .postgres:
-            guard case .postgres(let admin) = try DatabaseURL(parsing: adminURL) else {
-                throw EdgeError(.invalidConfiguration, "FARMIQ_TEST_POSTGRES_URL must be a postgres:// URL")
-            }
-            let name = "farmiq_s_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let adminDatabase = try EdgeDatabase.open(.postgres(admin), logger: logger)
-            try await running(adminDatabase, migrate: false) { adminDatabase in
-                try await adminDatabase.execute(unsafeSQL: "CREATE DATABASE \(name)")
-                do {
-                    var location = admin
-                    location.database = String(name)
-                    let database = try EdgeDatabase.open(.postgres(location), logger: logger)
-                    try await running(database, migrate: true, body)
-                } catch {
-                    try? await adminDatabase.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-                    throw error
-                }
-                try await adminDatabase.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-            }
-        }
-    }
-
-    static func running(_ database: EdgeDatabase, migrate: Bool, _ body: @Sendable (EdgeDatabase) async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            do {
-                if migrate { try await database.migrate() }
-                try await body(database)
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            group.cancelAll()
-            try await group.waitForAll()
-        }
-    }
-}
-
 enum Fixtures {
     static func telemetry(_ n: Int, tenant: String = "tenant-a") -> TelemetryMessage {
         let eventID = UUID().uuidString.lowercased()
@@ -93,12 +40,3 @@ enum Fixtures {
 }
 
 /// Waits until `condition` holds, polling every 50 ms, at most `timeout`.
-func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
-    while clock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 import NIOConcurrencyHelpers
 import NIOPosix
 
@@ -7,7 +8,7 @@ import NIOPosix
 ///
 /// One connection behind a lock; calls run on the NIO blocking thread pool, never on the cooperative pool.
 final class CloudSimStore: @unchecked Sendable {
-    private let database: NIOLockedValueBox<SQLiteDatabase?>
+    private let database: NIOLockedValueBox<SQLiteConnection?>
     private let threadPool: NIOThreadPool
 
     /// Counter names kept in the `counters` table.
@@ -33,7 +34,11 @@ final class CloudSimStore: @unchecked Sendable {
     }
 
     init(path: String, threadPool: NIOThreadPool = .singleton) throws(EdgeError) {
-        let database = try SQLiteDatabase(path: path)
+        // WAL, synchronous=NORMAL: a commit survives a crash of this process (it is in the WAL), which is what
+        // a restart of the test peer needs.
+        let database = try SQLiteConnection(path: path, readOnly: false, pragmas: [
+            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA cache_size = -32768",
+        ])
         try database.execute("""
             CREATE TABLE IF NOT EXISTS events (
                 tenant_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, batch_id TEXT NOT NULL,
@@ -56,7 +61,7 @@ final class CloudSimStore: @unchecked Sendable {
         }
     }
 
-    private func withDatabase<T: Sendable>(_ body: @escaping @Sendable (SQLiteDatabase) throws(EdgeError) -> T) async throws -> T {
+    private func withDatabase<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await threadPool.runIfActive { [database] in
             try database.withLockedValue { database in
                 guard let database else { throw EdgeError(.databaseUnavailable, "cloud-sim store is closed") }
@@ -68,8 +73,8 @@ final class CloudSimStore: @unchecked Sendable {
     /// Records the valid events of one batch in one transaction and returns, for each, whether it was new.
     /// A key repeated inside the batch is new the first time and a duplicate after.
     func record(events: [EventBatch.Event], batchID: String, rejected: Int, now: Timestamp) async throws -> [Bool] {
-        try await withDatabase { database throws(EdgeError) in
-            try database.transaction { () throws(EdgeError) -> [Bool] in
+        try await withDatabase { database in
+            try database.transaction { () throws -> [Bool] in
                 var fresh: [Bool] = []
                 fresh.reserveCapacity(events.count)
                 var accepted = 0
@@ -77,21 +82,24 @@ final class CloudSimStore: @unchecked Sendable {
                 var early = 0
                 for event in events {
                     if let mediaID = event.mediaID {
-                        var known = false
-                        try database.query(
-                            "SELECT 1 FROM media WHERE tenant_id = ? AND media_id = ?", [.text(event.tenantID), .text(mediaID)]
-                        ) { _ in known = true }
-                        if !known { early += 1 }
+                        let known = try database.statement("SELECT 1 FROM media WHERE tenant_id = ?1 AND media_id = ?2")
+                        known.bind(1, event.tenantID)
+                        known.bind(2, mediaID)
+                        if try !known.step() { early += 1 }
+                        known.reset()
                     }
-                    var count: Int64 = 0
-                    try database.query(
-                        """
-                        INSERT INTO events (tenant_id, event_id, event_type, batch_id, first_received_ms) VALUES (?, ?, ?, ?, ?)
+                    let insert = try database.statement("""
+                        INSERT INTO events (tenant_id, event_id, event_type, batch_id, first_received_ms) VALUES (?1, ?2, ?3, ?4, ?5)
                         ON CONFLICT (tenant_id, event_id) DO UPDATE SET receive_count = receive_count + 1
                         RETURNING receive_count
-                        """,
-                        [.text(event.tenantID), .text(event.eventID), .text(event.eventType), .text(batchID), .integer(now.millisecondsSinceEpoch)]
-                    ) { row in count = row.int(0) }
+                        """)
+                    insert.bind(1, event.tenantID)
+                    insert.bind(2, event.eventID)
+                    insert.bind(3, event.eventType)
+                    insert.bind(4, batchID)
+                    insert.bind(5, now.millisecondsSinceEpoch)
+                    let count = try insert.step() ? insert.int64(0) : 0
+                    try insert.run()
                     fresh.append(count == 1)
                     if count == 1 { accepted += 1 }
                     if count == 2 { redelivered += 1 }
@@ -107,23 +115,25 @@ final class CloudSimStore: @unchecked Sendable {
 
     /// The stored event, if any.
     func event(tenantID: String, eventID: String) async throws -> EventRecord? {
-        try await withDatabase { database throws(EdgeError) in
-            var record: EventRecord?
-            try database.query(
-                "SELECT event_type, batch_id, receive_count FROM events WHERE tenant_id = ? AND event_id = ?",
-                [.text(tenantID), .text(eventID)]
-            ) { row in record = EventRecord(eventType: row.string(0), batchID: row.string(1), receiveCount: Int(row.int(2))) }
-            return record
+        try await withDatabase { database in
+            let row = try database.statement("SELECT event_type, batch_id, receive_count FROM events WHERE tenant_id = ?1 AND event_id = ?2")
+            row.bind(1, tenantID)
+            row.bind(2, eventID)
+            defer { row.reset() }
+            guard try row.step() else { return nil }
+            return EventRecord(eventType: row.string(0), batchID: row.string(1), receiveCount: row.int(2))
         }
     }
 
     /// All persistent counters (missing ones are 0).
     func counters() async throws -> [Counter: Int] {
-        try await withDatabase { database throws(EdgeError) in
+        try await withDatabase { database in
             var values: [Counter: Int] = [:]
             for counter in Counter.allCases { values[counter] = 0 }
-            try database.query("SELECT name, value FROM counters") { row in
-                if let counter = Counter(rawValue: row.string(0)) { values[counter] = Int(row.int(1)) }
+            let row = try database.statement("SELECT name, value FROM counters")
+            defer { row.reset() }
+            while try row.step() {
+                if let counter = Counter(rawValue: row.string(0)) { values[counter] = row.int(1) }
             }
             return values
         }
@@ -131,10 +141,10 @@ final class CloudSimStore: @unchecked Sendable {
 
     /// The number of distinct `(tenant_id, event_id)` stored (a full count; for tests and the admin API).
     func uniqueEventCount() async throws -> Int {
-        try await withDatabase { database throws(EdgeError) in
-            var count = 0
-            try database.query("SELECT count(*) FROM events") { row in count = Int(row.int(0)) }
-            return count
+        try await withDatabase { database in
+            let row = try database.statement("SELECT count(*) FROM events")
+            defer { row.reset() }
+            return try row.step() ? row.int(0) : 0
         }
     }
 
@@ -148,31 +158,39 @@ final class CloudSimStore: @unchecked Sendable {
         try await threadPool.runIfActive { [database] in
             try database.withLockedValue { database in
                 guard let database else { throw EdgeError(.databaseUnavailable, "cloud-sim store is closed") }
-                var existing: MediaRecord?
-                try database.query(
-                    "SELECT sha256, size FROM media WHERE tenant_id = ? AND media_id = ?", [.text(tenantID), .text(mediaID)]
-                ) { row in existing = MediaRecord(sha256: row.string(0), size: Int(row.int(1))) }
+                let row = try database.statement("SELECT sha256, size FROM media WHERE tenant_id = ?1 AND media_id = ?2")
+                row.bind(1, tenantID)
+                row.bind(2, mediaID)
+                let existing = try row.step() ? MediaRecord(sha256: row.string(0), size: row.int(1)) : nil
+                row.reset()
                 let (insert, duplicate, result) = try body(existing)
                 if let insert {
-                    try database.transaction { () throws(EdgeError) in
-                        try database.query(
-                            "INSERT INTO media (tenant_id, media_id, sha256, size, stored_ms) VALUES (?, ?, ?, ?, ?)",
-                            [.text(tenantID), .text(mediaID), .text(insert.sha256), .integer(Int64(insert.size)), .integer(now.millisecondsSinceEpoch)])
+                    try database.transaction {
+                        let statement = try database.statement(
+                            "INSERT INTO media (tenant_id, media_id, sha256, size, stored_ms) VALUES (?1, ?2, ?3, ?4, ?5)")
+                        statement.bind(1, tenantID)
+                        statement.bind(2, mediaID)
+                        statement.bind(3, insert.sha256)
+                        statement.bind(4, insert.size)
+                        statement.bind(5, now.millisecondsSinceEpoch)
+                        try statement.run()
                         try CloudSimStore.add(database, [(.mediaStored, 1)])
                     }
                 } else if duplicate {
-                    try database.transaction { () throws(EdgeError) in try CloudSimStore.add(database, [(.mediaDuplicate, 1)]) }
+                    try database.transaction { try CloudSimStore.add(database, [(.mediaDuplicate, 1)]) }
                 }
                 return result
             }
         }
     }
 
-    private static func add(_ database: SQLiteDatabase, _ deltas: [(Counter, Int)]) throws(EdgeError) {
+    private static func add(_ database: SQLiteConnection, _ deltas: [(Counter, Int)]) throws(EdgeError) {
         for (counter, delta) in deltas where delta != 0 {
-            try database.query(
-                "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-                [.text(counter.rawValue), .integer(Int64(delta))])
+            let statement = try database.statement(
+                "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value")
+            statement.bind(1, counter.rawValue)
+            statement.bind(2, delta)
+            try statement.run()
         }
     }
 }

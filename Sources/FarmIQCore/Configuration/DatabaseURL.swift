@@ -1,17 +1,26 @@
 /// Where the edge database lives: `sqlite://PATH` (embedded default) or `postgres://user:pass@host:port/db`.
 public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
+    /// `sqlite://PATH`: the SQLite file at `path`, as written after the scheme.
     case sqlite(path: String)
+    /// `postgres://` or `postgresql://`: a PostgreSQL server.
     case postgres(PostgresLocation)
 
+    /// The parts of a `postgres://` URL; user name and password percent-decoded.
     public struct PostgresLocation: Sendable, Equatable {
+        /// Host name or address.
         public var host: String
+        /// TCP port, 1–65535; 5432 when the URL has none.
         public var port: Int
+        /// Percent-decoded; `postgres` when the URL has no user.
         public var username: String
+        /// Percent-decoded; `nil` when the URL has none.
         public var password: String?
+        /// The database name, the URL path after the host.
         public var database: String
-        /// `sslmode=require` in the URL; otherwise plain TCP (loopback or a trusted cluster network).
+        /// `sslmode=require` or `sslmode=verify-full` in the URL; otherwise plain TCP (loopback or a trusted cluster network).
         public var requireTLS: Bool
 
+        /// A location of given parts (not checked).
         public init(host: String, port: Int, username: String, password: String?, database: String, requireTLS: Bool) {
             self.host = host
             self.port = port
@@ -22,6 +31,7 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The default of `FARMIQ_DATABASE_URL` (`contracts.md` §7).
     public static let defaultValue = "sqlite://./data/edge.sqlite"
 
     /// Parses the URL; the error names what is wrong without echoing a password.

@@ -8,22 +8,35 @@ import Logging
 /// The resolved settings of a `farmiq-edge` process. Flags win over environment variables,
 /// which win over defaults. A bad value throws one ``EdgeError`` naming the setting.
 public struct EdgeConfiguration: Sendable {
+    /// `FARMIQ_DATABASE_URL`, parsed.
     public var databaseURL: DatabaseURL
+    /// `FARMIQ_MQTT_URL`: starts with `mqtt://` or `mqtts://`.
     public var mqttURL: String
+    /// `FARMIQ_MQTT_USERNAME`; `nil`: unset.
     public var mqttUsername: String?
+    /// `FARMIQ_MQTT_PASSWORD`; `nil`: unset.
     public var mqttPassword: String?
+    /// `FARMIQ_MQTT_CA_FILE`: PEM file of the broker's CA; `nil`: the system trust store.
     public var mqttCAFile: String?
+    /// `FARMIQ_MQTT_CLIENT_ID`, 1–64 chars of `[A-Za-z0-9_-]`; default the last 64 chars of `farmiq-ingress-{edgeID}`.
     public var mqttClientID: String
     /// Shared-subscription group; nil: the mode's default; "none": a plain subscription.
     public var mqttShareGroup: String?
     /// The tenant whose topics the gateway subscribes to, or `+` for every tenant.
     public var ingestTenant: String
+    /// `FARMIQ_MQTT_RECEIVE_MAXIMUM`: unacknowledged QoS 1 messages the broker may send, 1–65535.
     public var mqttReceiveMaximum: Int
+    /// `FARMIQ_MQTT_SESSION_EXPIRY_SECONDS`: seconds, 0–4294967295.
     public var mqttSessionExpirySeconds: Int
+    /// `FARMIQ_HTTP_HOST`: the HTTP listen address.
     public var httpHost: String
+    /// `FARMIQ_HTTP_PORT`: 0–65535; 0: any free port.
     public var httpPort: Int
+    /// `FARMIQ_MEDIA_ROOT`: root directory of the media volume.
     public var mediaRoot: String
+    /// `FARMIQ_CLOUD_URL`: starts with `https://` (or `http://` for a test peer); `nil`: sync paused.
     public var cloudURL: String?
+    /// `FARMIQ_CLOUD_TOKEN`: the edge's bearer token for the cloud; `nil`: unset.
     public var cloudToken: String?
     /// The operator bearer token (`FARMIQ_API_TOKEN`, `contracts.md` §6); `nil`: operator endpoints are open,
     /// allowed only on a loopback listener (``requireOperatorTokenOffLoopback()``).
@@ -34,12 +47,17 @@ public struct EdgeConfiguration: Sendable {
     public var sessionPolicy: SessionPolicy
     /// Most bytes of one sync request body as sent (`FARMIQ_SYNC_MAX_BATCH_BYTES`).
     public var syncMaxBatchBytes: Int
+    /// `FARMIQ_EDGE_ID`, else the host name (other characters replaced by `-`): 1–64 chars of `[A-Za-z0-9_-]`.
     public var edgeID: String
+    /// `FARMIQ_LOG_LEVEL`, case-insensitive.
     public var logLevel: Logger.Level
+    /// Cluster mode: the telemetry service's base URL (`FARMIQ_TELEMETRY_URL`), `http://` or `https://`.
     public var telemetryURL: String
+    /// `FARMIQ_TELEMETRY_RETENTION_DAYS`: days synced raw readings are kept, 1–3650.
     public var telemetryRetentionDays: Int
     /// `FARMIQ_EVENT_MAX_AGE_DAYS`: see ``EnvelopeValidator/maxEventAgeMilliseconds``.
     public var eventMaxAgeDays: Int
+    /// `FARMIQ_INGEST_BATCH_SIZE`: messages per gateway commit, 1–5000.
     public var ingestBatchSize: Int
     /// Used fraction of the database volume at which intake pauses.
     public var dbHardWatermark: Double

@@ -1,10 +1,13 @@
 /// Validates an MQTT message against `contracts.md` §2 and turns it into an ``IngestMessage``.
 ///
 /// Pure and synchronous: no I/O, so every rule is unit-tested directly. The order of checks is
-/// cheapest first (size, topic, UTF-8, JSON) so hostile input costs little.
+/// cheapest first (topic, size, UTF-8, JSON) so hostile input costs little.
 public struct EnvelopeValidator: Sendable {
+    /// 64 KiB, the envelope limit of `contracts.md` §2.
     public static let defaultMaxPayloadBytes = 64 * 1024
+    /// The `schema_version`s accepted; any other is rejected `unsupported_schema_version`.
     public static let supportedSchemaVersions: Set<Int> = [1]
+    /// Most readings in one `telemetry.reading` payload (`contracts.md` §2: 1 to 100).
     public static let maxReadings = 100
 
     /// How far `occurred_at` may be ahead of the edge's clock (5 minutes): more is a wrong device clock.
@@ -12,6 +15,7 @@ public struct EnvelopeValidator: Sendable {
     /// 30 days: see ``maxEventAgeMilliseconds``.
     public static let defaultMaxEventAgeDays = 30
 
+    /// Bytes; a larger payload is rejected `payload_too_large`.
     public var maxPayloadBytes: Int
     /// Messages whose `occurred_at` is more than this ahead of their receipt are rejected `clock_ahead`.
     public var maxClockAheadMilliseconds: Int64
@@ -21,6 +25,7 @@ public struct EnvelopeValidator: Sendable {
     /// so a repeat arriving later than that carries an `occurred_at` this rule rejects.
     public var maxEventAgeMilliseconds: Int64
 
+    /// A validator; `maxEventAgeDays` becomes ``maxEventAgeMilliseconds`` (days × 86 400 000).
     public init(
         maxPayloadBytes: Int = EnvelopeValidator.defaultMaxPayloadBytes,
         maxClockAheadMilliseconds: Int64 = EnvelopeValidator.defaultMaxClockAheadMilliseconds,
@@ -46,6 +51,7 @@ public struct EnvelopeValidator: Sendable {
         }
     }
 
+    /// ``validate(topic:payload:receivedAt:)`` with the ``IngestRejection`` thrown instead of returned.
     public func validateThrowing(topic: String, payload: some Collection<UInt8>, receivedAt: Timestamp) throws(IngestRejection) -> IngestMessage {
         let parsedTopic = try IngestTopic.parse(topic)
         guard payload.count <= maxPayloadBytes else {

@@ -3,16 +3,23 @@
 /// (edge-weighvision-session) with `{"messages":[{"topic","received_at_ms","envelope"}]}`, where `envelope` is the
 /// device's JSON as received. The answer is `{"inserted":n,"duplicates":m}`.
 public enum GatewayBatch {
+    /// The batch endpoint of edge-telemetry-timeseries (telemetry messages).
     public static let path = "/internal/v1/telemetry/batches"
+    /// The batch endpoint of edge-weighvision-session (``SessionEvent/eventTypes`` events).
     public static let sessionPath = "/internal/v1/weighvision/batches"
     /// Upper bound of a request body: 5000 messages of 64 KiB would be far more; the gateway sends ~500 small ones.
     public static let maxBodyBytes = 64 * 1024 * 1024
 
+    /// One message of a batch.
     public struct Item: Sendable {
+        /// The MQTT topic it arrived on.
         public let topic: String
+        /// When the gateway received it; sent as `received_at_ms`, milliseconds since the Unix epoch.
         public let receivedAt: Timestamp
+        /// The device's envelope: the JSON bytes as received.
         public let envelope: [UInt8]
 
+        /// An item of given parts (not checked here).
         public init(topic: String, receivedAt: Timestamp, envelope: [UInt8]) {
             self.topic = topic
             self.receivedAt = receivedAt
@@ -95,10 +102,12 @@ public enum GatewayBatch {
         return messages
     }
 
+    /// The answer body, `{"inserted":n,"duplicates":m}`.
     public static func encodeCounts(_ counts: IngestCounts) -> String {
         "{\"inserted\":\(counts.inserted),\"duplicates\":\(counts.duplicates)}"
     }
 
+    /// Parses the answer body; throws `.upstreamUnavailable` unless it is `{"inserted":n,"duplicates":m}` with integers.
     public static func decodeCounts(_ body: [UInt8]) throws(EdgeError) -> IngestCounts {
         guard let document = try? JSONParser.parse(body),
             case .number(let inserted)? = document["inserted"], let i = inserted.integerValue,

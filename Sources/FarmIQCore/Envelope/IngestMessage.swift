@@ -1,11 +1,17 @@
 /// The validated header every envelope carries.
 public struct EnvelopeHeader: Sendable, Equatable {
+    /// `schema_version`, one of ``EnvelopeValidator/supportedSchemaVersions``.
     public let schemaVersion: Int
+    /// `event_id`, a canonical lower-case UUID (`contracts.md` §1).
     public let eventID: String
+    /// `event_type`, dot-separated lower-case words (``Identifier/isValidEventType(_:)``).
     public let eventType: String
+    /// `occurred_at`, by the device's clock.
     public let occurredAt: Timestamp
+    /// `trace_id`, a W3C trace-id (32 lower-case hex digits); `nil` when absent or `null`.
     public let traceID: String?
 
+    /// A header of already validated values (not checked here).
     public init(schemaVersion: Int, eventID: String, eventType: String, occurredAt: Timestamp, traceID: String?) {
         self.schemaVersion = schemaVersion
         self.eventID = eventID
@@ -17,10 +23,14 @@ public struct EnvelopeHeader: Sendable, Equatable {
 
 /// One sensor reading of a `telemetry.reading` message.
 public struct Reading: Sendable, Equatable {
+    /// Metric name, `^[a-z][a-z0-9_.]{0,63}$` (`contracts.md` §1).
     public let metric: String
+    /// A finite number.
     public let value: Double
+    /// 1–32 printable characters, or `nil` when absent.
     public let unit: String?
 
+    /// A reading of already validated values (not checked here).
     public init(metric: String, value: Double, unit: String?) {
         self.metric = metric
         self.value = value
@@ -30,16 +40,21 @@ public struct Reading: Sendable, Equatable {
 
 /// A valid `telemetry.reading` message.
 public struct TelemetryMessage: Sendable, Equatable {
+    /// The device, from the topic.
     public let address: DeviceAddress
+    /// The envelope's validated header.
     public let header: EnvelopeHeader
+    /// 1 to ``EnvelopeValidator/maxReadings`` readings, in payload order.
     public let readings: [Reading]
     /// The payload as received (validated).
     public let payload: JSONValue
     /// The payload's JSON text, forwarded to the cloud unchanged: the bytes as received when the
     /// validator had them, else `payload` serialised.
     public let payloadJSON: String
+    /// When the edge received it (the edge's clock).
     public let receivedAt: Timestamp
 
+    /// A message of already validated values; `payloadJSON` `nil`: `payload` serialised with ``JSONWriter``.
     public init(
         address: DeviceAddress, header: EnvelopeHeader, readings: [Reading], payload: JSONValue,
         payloadJSON: String? = nil, receivedAt: Timestamp
@@ -55,14 +70,18 @@ public struct TelemetryMessage: Sendable, Equatable {
 
 /// A valid device event other than telemetry (`device.status`, `weighvision.*`, any `a.b` type).
 public struct DeviceEvent: Sendable, Equatable {
+    /// The device, from the topic.
     public let address: DeviceAddress
+    /// The envelope's validated header.
     public let header: EnvelopeHeader
     /// The payload object as received (validated for the known types).
     public let payload: JSONValue
     /// The payload's JSON text, forwarded to the cloud unchanged (see ``TelemetryMessage/payloadJSON``).
     public let payloadJSON: String
+    /// When the edge received it (the edge's clock).
     public let receivedAt: Timestamp
 
+    /// An event of already validated values; `payloadJSON` `nil`: `payload` serialised with ``JSONWriter``.
     public init(address: DeviceAddress, header: EnvelopeHeader, payload: JSONValue, payloadJSON: String? = nil, receivedAt: Timestamp) {
         self.address = address
         self.header = header
@@ -74,9 +93,12 @@ public struct DeviceEvent: Sendable, Equatable {
 
 /// What a valid MQTT message carries, routed by its owner.
 public enum IngestMessage: Sendable, Equatable {
+    /// A `telemetry.reading` from a `…/telemetry` topic.
     case telemetry(TelemetryMessage)
+    /// Any other event type, from a `…/event` topic.
     case event(DeviceEvent)
 
+    /// The device, from the topic.
     public var address: DeviceAddress {
         switch self {
         case .telemetry(let message): message.address
@@ -84,6 +106,7 @@ public enum IngestMessage: Sendable, Equatable {
         }
     }
 
+    /// The envelope's validated header.
     public var header: EnvelopeHeader {
         switch self {
         case .telemetry(let message): message.header
@@ -94,15 +117,22 @@ public enum IngestMessage: Sendable, Equatable {
 
 /// A message that was rejected, as recorded in `ingest_rejects`.
 public struct IngestReject: Sendable, Equatable {
+    /// Bytes of the payload kept: the first 4 KiB (`contracts.md` §2).
     public static let payloadPrefixLimit = 4096
 
+    /// The topic as received, cut to its first 512 characters.
     public let topic: String
+    /// The topic's tenant; `nil` when the topic is not a valid device topic.
     public let tenantID: String?
+    /// Why it was rejected.
     public let reason: RejectReason
+    /// What is wrong, safe to log and store (``IngestRejection/detail``).
     public let detail: String
     /// The first 4 KiB of the payload, as received.
     public let payloadPrefix: [UInt8]
+    /// Size of the whole payload, bytes.
     public let payloadSize: Int
+    /// When the edge received it (the edge's clock).
     public let receivedAt: Timestamp
     /// Identifies the message (SHA-256 of topic and whole payload, 32 bytes): a redelivery of a rejected
     /// message (broker redelivery after a crash, a retained message) is recorded once. `nil`: never deduplicated.

@@ -1,19 +1,25 @@
 /// The two topic kinds devices publish to.
 public enum TopicKind: String, Sendable {
+    /// `…/telemetry`: `telemetry.reading` messages only.
     case telemetry
+    /// `…/event`: every other event type.
     case event
 }
 
 /// A parsed device topic: `farmiq/v1/{tenant}/{farm}/{barn}/{device}/{telemetry|event}`.
 public struct IngestTopic: Sendable, Hashable {
+    /// The four ids of the topic.
     public let address: DeviceAddress
+    /// The topic's last segment.
     public let kind: TopicKind
 
+    /// The topic of an already validated address.
     public init(address: DeviceAddress, kind: TopicKind) {
         self.address = address
         self.kind = kind
     }
 
+    /// The topic text, `farmiq/v1/{tenant}/{farm}/{barn}/{device}/{telemetry|event}`.
     public var topic: String { "\(address.topicPrefix)/\(kind.rawValue)" }
 
     /// Parses and validates a topic; any deviation is an `invalid_topic` (or `invalid_id`) rejection.

@@ -2,12 +2,18 @@
 ///
 /// `body` is the event object of the cloud contract (`contracts.md` §4), ready to be placed in a batch.
 public struct OutboxEvent: Sendable, Equatable {
+    /// The event's tenant; with `eventID`, its identity (the cloud dedupes by `(tenant_id, event_id)`, `contracts.md` §4).
     public let tenantID: String
+    /// `event_id`, a canonical lower-case UUID.
     public let eventID: String
+    /// `event_type`, e.g. `telemetry.reading` or `media.stored`.
     public let eventType: String
+    /// `occurred_at` of the event.
     public let occurredAt: Timestamp
+    /// JSON text of the event object (an element of `events` in `contracts.md` §4).
     public let body: String
 
+    /// An event of a ready-made `body` (not checked).
     public init(tenantID: String, eventID: String, eventType: String, occurredAt: Timestamp, body: String) {
         self.tenantID = tenantID
         self.eventID = eventID
@@ -45,10 +51,12 @@ public struct OutboxEvent: Sendable, Equatable {
         self.init(tenantID: address.tenantID, eventID: header.eventID, eventType: header.eventType, occurredAt: header.occurredAt, body: body)
     }
 
+    /// The cloud event of a telemetry message, its payload forwarded as received.
     public init(_ message: TelemetryMessage) {
         self.init(address: message.address, header: message.header, payloadJSON: message.payloadJSON)
     }
 
+    /// The cloud event of a device event, its payload forwarded as received.
     public init(_ event: DeviceEvent) {
         self.init(address: event.address, header: event.header, payloadJSON: event.payloadJSON)
     }

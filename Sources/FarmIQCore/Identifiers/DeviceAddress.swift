@@ -1,8 +1,12 @@
 /// Where a message comes from: the four ids of its MQTT topic, already validated.
 public struct DeviceAddress: Sendable, Hashable, CustomStringConvertible {
+    /// `tenant_id`: 1–64 chars of `[A-Za-z0-9_-]`, case-sensitive (`contracts.md` §1).
     public let tenantID: String
+    /// `farm_id`, of the same form.
     public let farmID: String
+    /// `barn_id`, of the same form.
     public let barnID: String
+    /// `device_id`, of the same form.
     public let deviceID: String
 
     /// Returns nil unless all four ids are valid per ``Identifier/isValidName(_:)``.

@@ -1,5 +1,7 @@
 /// Generates event ids: UUID version 7 (time-ordered) in canonical lower-case text form.
 public enum EventID {
+    /// A UUIDv7 (RFC 9562) for `time` (its milliseconds since the Unix epoch, negative clamped to 0) and 74 random
+    /// bits from `generator`; ids of later milliseconds sort after earlier ones.
     public static func v7<G: RandomNumberGenerator>(at time: Timestamp = .now(), using generator: inout G) -> String {
         var bytes = [UInt8](repeating: 0, count: 16)
         let ms = UInt64(max(0, time.millisecondsSinceEpoch))
@@ -13,6 +15,7 @@ public enum EventID {
         return format(bytes)
     }
 
+    /// ``v7(at:using:)`` with the system's CSPRNG (`SystemRandomNumberGenerator`).
     public static func v7(at time: Timestamp = .now()) -> String {
         var generator = SystemRandomNumberGenerator()
         return v7(at: time, using: &generator)

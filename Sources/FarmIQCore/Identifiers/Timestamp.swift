@@ -6,12 +6,15 @@ import Darwin
 
 /// A point in time with millisecond precision, stored as milliseconds since the Unix epoch (UTC).
 public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z; negative before it.
     public var millisecondsSinceEpoch: Int64
 
+    /// The instant `millisecondsSinceEpoch` milliseconds after the Unix epoch (no range check).
     public init(millisecondsSinceEpoch: Int64) {
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
     }
 
+    /// Earlier instants order first.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }
@@ -23,8 +26,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return Timestamp(millisecondsSinceEpoch: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
     }
 
+    /// Seconds since the Unix epoch, with the milliseconds as a fraction.
     public var secondsSinceEpoch: Double { Double(millisecondsSinceEpoch) / 1000 }
 
+    /// This instant moved by `milliseconds` (negative: earlier).
     public func adding(milliseconds: Int64) -> Timestamp {
         Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + milliseconds)
     }
@@ -32,6 +37,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// RFC 3339 in UTC with milliseconds: `2026-11-29T04:48:42.123Z`.
     public var description: String { rfc3339 }
 
+    /// RFC 3339 in UTC with milliseconds: `2026-11-29T04:48:42.123Z` (also ``description``).
     public var rfc3339: String {
         let (days, msOfDay) = millisecondsSinceEpoch.floorDivided(by: 86_400_000)
         let (year, month, day) = Timestamp.civil(fromDays: days)

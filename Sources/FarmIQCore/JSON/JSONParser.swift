@@ -4,6 +4,7 @@
 /// not allow (`NaN`, `Infinity`, trailing commas, control characters in strings, lone surrogates,
 /// leading zeros) and bounds nesting depth, so hostile payloads cannot exhaust the stack.
 public struct JSONParser {
+    /// Default nesting limit: a value nested inside more than 32 arrays and objects is an error.
     public static let defaultMaxDepth = 32
 
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -58,6 +59,7 @@ public struct JSONParser {
         return try result.get()
     }
 
+    /// Parses the UTF-8 of `text` as one JSON document; anything but whitespace after it is an error.
     public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8), maxDepth: maxDepth)
     }
@@ -271,8 +273,11 @@ public struct JSONParser {
 
 /// Why a JSON document could not be parsed, and at which byte offset.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, e.g. `trailing characters`.
     public let message: String
+    /// Byte offset into the input where the error was found.
     public let offset: Int
 
+    /// `{message} at byte {offset}`.
     public var description: String { "\(message) at byte \(offset)" }
 }

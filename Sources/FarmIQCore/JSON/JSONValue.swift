@@ -1,13 +1,19 @@
 /// A parsed JSON value. Numbers keep their original text so a payload can be re-emitted unchanged.
 public enum JSONValue: Sendable, Equatable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, with its text as written.
     case number(JSONNumber)
+    /// A string, escapes resolved.
     case string(String)
+    /// An array, in document order.
     case array([JSONValue])
     /// Members in document order. The parser rejects duplicate names.
     case object([(String, JSONValue)])
 
+    /// Structural equality: object members in order, numbers by text and value (so `1` ≠ `1.0`).
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -28,6 +34,7 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// True for ``object(_:)``.
     public var isObject: Bool {
         if case .object = self { return true }
         return false
@@ -36,19 +43,25 @@ public enum JSONValue: Sendable, Equatable {
 
 /// A JSON number: its text as written and its value as a `Double`.
 public struct JSONNumber: Sendable, Equatable {
+    /// The number as written (at most 64 characters when parsed); what ``JSONWriter`` writes.
     public let text: String
+    /// The value as a `Double`: rounded to the nearest, infinite for text like `1e400`.
     public let value: Double
 
+    /// A number of given text and value (not checked to agree).
     public init(text: String, value: Double) {
         self.text = text
         self.value = value
     }
 
+    /// `value` written as an integer when whole and below 10¹⁵ in magnitude, else in Swift's shortest form;
+    /// text `null` when not finite (JSON has no NaN or infinity).
     public init(_ value: Double) {
         self.value = value
         self.text = JSONNumber.format(value)
     }
 
+    /// An integer, written in decimal; `value` is its nearest `Double`.
     public init(_ value: Int) {
         self.value = Double(value)
         self.text = String(value)

@@ -1,11 +1,13 @@
 /// Serialises ``JSONValue`` to compact JSON text.
 public enum JSONWriter {
+    /// Compact JSON text of `value`: no whitespace, members in order, numbers as their ``JSONNumber/text``.
     public static func write(_ value: JSONValue) -> String {
         var output = ""
         write(value, into: &output)
         return output
     }
 
+    /// Appends the compact JSON text of `value` to `output` (see ``write(_:)``).
     public static func write(_ value: JSONValue, into output: inout String) {
         switch value {
         case .null: output += "null"

@@ -12,22 +12,29 @@ import Logging
 /// Fields: `ts` (RFC 3339 UTC), `level`, `logger`, `msg`, `source`, then the metadata with its dotted
 /// keys (`event.id`, `tenant.id`). Values are escaped, so hostile strings cannot forge log lines.
 public struct JSONLogHandler: LogHandler {
+    /// The least severe level written.
     public var logLevel: Logger.Level
+    /// Metadata of every line; provider and per-call metadata win over it on a clash.
     public var metadata: Logger.Metadata = [:]
+    /// Supplies metadata at each call; wins over ``metadata``, loses to per-call metadata.
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
 
+    /// A handler for the logger `label` (the `logger` field), writing `logLevel` and above.
     public init(label: String, logLevel: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
         self.logLevel = logLevel
         self.metadataProvider = metadataProvider
     }
 
+    /// One entry of ``metadata``.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes ``render(event:timestamp:)`` for the current time to stdout (fd 1); `EINTR` is retried,
+    /// any other write error drops the rest of the line.
     public func log(event: LogEvent) {
         let line = render(event: event, timestamp: Timestamp.now())
         // One write(2) per line: lines from concurrent tasks never interleave.

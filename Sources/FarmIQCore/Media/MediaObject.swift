@@ -7,14 +7,19 @@ public struct MediaObject: Sendable, Equatable {
     public let address: DeviceAddress
     /// The upload's idempotency key (UUID).
     public let eventID: String
+    /// The weigh session (UUID), or `nil` for an image without one (path segment `_none`).
     public let sessionID: String?
+    /// `captured_at` of the upload, by the device's clock.
     public let capturedAt: Timestamp
+    /// Where the file is under the media root.
     public let path: MediaPath
     /// Lower-case hex SHA-256 of the file, 64 characters.
     public let sha256: String
+    /// File size, bytes.
     public let sizeBytes: Int64
     /// Pixels, from the JPEG header.
     public let width: Int
+    /// Pixels, from the JPEG header.
     public let height: Int
     /// When the edge stored it.
     public let createdAt: Timestamp
@@ -23,6 +28,7 @@ public struct MediaObject: Sendable, Equatable {
     /// When the file was deleted to free the volume (only ever after ``uploadedAt``), else `nil`.
     public var evictedAt: Timestamp?
 
+    /// A record of given values (not checked).
     public init(
         mediaID: String, address: DeviceAddress, eventID: String, sessionID: String?, capturedAt: Timestamp, path: MediaPath,
         sha256: String, sizeBytes: Int64, width: Int, height: Int, createdAt: Timestamp, uploadedAt: Timestamp? = nil, evictedAt: Timestamp? = nil

@@ -45,6 +45,7 @@ public struct MediaPath: Sendable, Hashable, CustomStringConvertible {
         root.hasSuffix("/") ? root + relative : root + "/" + relative
     }
 
+    /// ``relative``.
     public var description: String { relative }
 
     /// True when every segment is 1–100 characters of `[A-Za-z0-9_.-]`, none is `.` or `..`, and the path is

@@ -5,6 +5,8 @@ import Logging
 /// after `interval` otherwise, and after a growing backoff (``RetryBackoff``, 0.5 s up to 30 s) when it throws,
 /// logging `failure` with the error under the caller's module as its `source`.
 public enum BatchPassLoop {
+    /// Runs `pass`, which returns how many items it handled, as the type describes, until the task is cancelled.
+    /// `fileID` gives the log `source`: its module, the part before the first `/`.
     public static func run(
         batchSize: Int, interval: Duration, logger: Logger, failure: Logger.Message, fileID: String = #fileID,
         _ pass: () async throws -> Int

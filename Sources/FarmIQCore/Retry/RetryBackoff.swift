@@ -1,10 +1,14 @@
 /// Exponential backoff with full jitter (AWS architecture blog's "full jitter"): the n-th wait is
 /// uniform in [0, min(cap, base·2ⁿ)]. A value type: the caller owns the attempt count.
 public struct RetryBackoff: Sendable, Equatable {
+    /// The ceiling of the first wait; it doubles on each attempt.
     public let base: Duration
+    /// The largest ceiling.
     public let cap: Duration
+    /// Waits handed out since creation or the last ``reset()``.
     public private(set) var attempt: Int = 0
 
+    /// Defaults: 100 ms base, 5 s cap.
     public init(base: Duration = .milliseconds(100), cap: Duration = .seconds(5)) {
         self.base = base
         self.cap = cap
@@ -26,10 +30,12 @@ public struct RetryBackoff: Sendable, Equatable {
         return .nanoseconds(Int64.random(in: 0...nanos, using: &generator))
     }
 
+    /// ``next(using:)`` with `SystemRandomNumberGenerator`.
     public mutating func next() -> Duration {
         var generator = SystemRandomNumberGenerator()
         return next(using: &generator)
     }
 
+    /// Back to attempt 0, after a success.
     public mutating func reset() { attempt = 0 }
 }

@@ -4,6 +4,7 @@ import Foundation
 /// A device's bearer token (`contracts.md` §3, revision 2): `fiqd_` and 43 characters of base64url, 256 random bits
 /// from the system's CSPRNG. The edge stores only its SHA-256; the token itself is shown once, when issued.
 public enum DeviceToken {
+    /// The fixed start of every device token.
     public static let prefix = "fiqd_"
 
     /// A new random token.

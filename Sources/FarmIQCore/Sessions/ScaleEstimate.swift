@@ -4,7 +4,9 @@
 public struct ScaleEstimate: Sendable, Equatable {
     /// Readings of the session, stable ones, and those used after dropping outliers.
     public let readings: Int
+    /// Readings marked `stable`.
     public let stable: Int
+    /// Readings of the base set left after dropping outliers.
     public let used: Int
     /// The session's weight on the scale; `nil` without readings.
     public let weightKg: Double?
@@ -13,6 +15,7 @@ public struct ScaleEstimate: Sendable, Equatable {
     /// True when no reading was stable and all were used as the base.
     public let noStableReadings: Bool
 
+    /// The estimate over a session's readings (weights in kg, any order).
     public init(readings: [(weightKg: Double, stable: Bool)]) {
         self.readings = readings.count
         let stableWeights = readings.filter(\.stable).map(\.weightKg)

@@ -2,6 +2,7 @@
 /// The gateway's validator has already checked the payload; ``init(_:)`` reads it again and returns `nil` for
 /// anything that is not a session event.
 public struct SessionEvent: Sendable, Equatable {
+    /// What the event says, by event type (`contracts.md` §2).
     public enum Kind: Sendable, Equatable {
         /// `weighvision.session.started`: the optional station, animal and expected count.
         case started(stationID: String?, animal: String?, expectedCount: Int?)
@@ -11,13 +12,20 @@ public struct SessionEvent: Sendable, Equatable {
         case ended(SessionEndReason)
     }
 
+    /// The sending device, from the topic.
     public let address: DeviceAddress
+    /// The event's `event_id` (UUID).
     public let eventID: String
+    /// The payload's `session_id` (UUID).
     public let sessionID: String
+    /// `occurred_at`, by the device's clock.
     public let occurredAt: Timestamp
+    /// When the edge received it (the edge's clock).
     public let receivedAt: Timestamp
+    /// The event's type and its payload's fields.
     public let kind: Kind
 
+    /// An event of given values (not checked).
     public init(address: DeviceAddress, eventID: String, sessionID: String, occurredAt: Timestamp, receivedAt: Timestamp, kind: Kind) {
         self.address = address
         self.eventID = eventID
@@ -30,6 +38,8 @@ public struct SessionEvent: Sendable, Equatable {
     /// The event types a session is built from.
     public static let eventTypes: Set<String> = ["weighvision.session.started", "weighvision.weight.reading", "weighvision.session.ended"]
 
+    /// `nil` unless the type is one of ``eventTypes`` and `session_id` is a UUID (for a reading, also an
+    /// integer `seq` and a finite `weight_kg`); optional fields that do not fit are read as absent.
     public init?(_ event: DeviceEvent) {
         let payload = event.payload
         guard case .string(let sessionID)? = payload["session_id"], Identifier.isValidUUID(sessionID) else { return nil }
@@ -64,6 +74,8 @@ public struct SessionEvent: Sendable, Equatable {
 
 /// Why a session ended, as its `ended` event says.
 public enum SessionEndReason: String, Sendable, Equatable {
+    /// `completed`, also when `reason` is absent (`contracts.md` §2).
     case completed
+    /// `cancelled`.
     case cancelled
 }

@@ -9,16 +9,25 @@
 /// - `late_events`: events arrived after an earlier finalization (this is revision 2 or later);
 /// - `not_started`: no `started` event was received.
 public struct SessionFinalization: Sendable, Equatable {
+    /// Where ``birdCount`` comes from (`bird_count_source`): `images` (the median of the images' inferred counts),
+    /// `expected_count` (the `started` event's), or `unknown` (neither).
     public enum CountSource: String, Sendable { case images, expectedCount = "expected_count", unknown }
 
+    /// The session's `session_id`.
     public let sessionID: String
+    /// This revision: 1 for the first finalization, one more for each later one (`contracts.md` §3a).
     public let revision: Int
+    /// `completed`, `cancelled` or `timed_out` (``WeighSession/closingStatus``).
     public let status: WeighSession.Status
+    /// The scale estimate over the session's readings.
     public let scale: ScaleEstimate
+    /// The median of the images' inferred counts, rounded, else `expected_count`; `nil` when unknown.
     public let birdCount: Int?
+    /// Where ``birdCount`` comes from.
     public let countSource: CountSource
     /// Scale weight divided by the bird count, kg.
     public let averageWeightKg: Double?
+    /// Anomaly words from the list above, in that order; empty when none.
     public let anomalies: [String]
     /// The `weighvision.session.finalized` payload (JSON text).
     public let payloadJSON: String

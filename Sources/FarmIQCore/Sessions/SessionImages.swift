@@ -8,9 +8,12 @@ public struct SessionImages: Sendable, Equatable {
     public var inferredCounts: [Int]
     /// Per-animal weight estimated by inference over the session's images, kg (``perAnimalEstimate(_:)``).
     public var averageWeightEstimateKg: Double?
+    /// The inference model version (`images.model_version`, e.g. `st-1/v7`); `nil` without an analysed image.
     public var modelVersion: String?
+    /// Whether that model was calibrated for the station (`images.calibrated`); `nil` without an analysed image.
     public var calibrated: Bool?
 
+    /// What the images gave; the defaults describe a session without images.
     public init(count: Int = 0, inferredCounts: [Int] = [], averageWeightEstimateKg: Double? = nil, modelVersion: String? = nil, calibrated: Bool? = nil) {
         self.count = count
         self.inferredCounts = inferredCounts
@@ -19,6 +22,7 @@ public struct SessionImages: Sendable, Equatable {
         self.calibrated = calibrated
     }
 
+    /// A session without images.
     public static let none = SessionImages()
 
     /// The session's per-animal estimate from its analysed images (each its bird count and its mean estimate, kg): the

@@ -1,36 +1,49 @@
 /// One weigh session as `weight_sessions` keeps it, and its lifecycle (`contracts.md` §3a) as a value type:
 /// ``apply(_:grace:timeout:)`` folds in one new event (the event-id register has removed duplicates), in any
-/// order; ``finalized(readings:images:at:)`` closes one revision.
+/// order; ``SessionFinalization/init(session:readings:images:)`` closes one revision.
 ///
 /// Times: `occurred_at` (the device's clock) gives `started_at`/`ended_at`; receipt times (the edge's clock)
 /// decide when the session is due, so a device with a wrong clock cannot hold a session open or close it early.
 public struct WeighSession: Sendable, Equatable {
+    /// The session's `status`; the raw value is its text in `weight_sessions` and the payload.
     public enum Status: String, Sendable, Equatable {
         /// Events are still expected (`revision` 0), or a late event reopened it until its grace period ends.
         case open
+        /// Finalized after an `ended` event with reason `completed`.
         case completed
+        /// Finalized after an `ended` event with reason `cancelled`.
         case cancelled
+        /// Finalized without any `ended` event (usually after the timeout).
         case timedOut = "timed_out"
     }
 
+    /// The tenant, from the first event's topic.
     public let tenantID: String
+    /// `session_id` (UUID).
     public let sessionID: String
     /// The device that sent the session's first event (received first): its farm, barn and device id.
     public var address: DeviceAddress
+    /// `station_id` of the `started` event, if any.
     public var stationID: String?
+    /// `animal` of the `started` event, if any.
     public var animal: String?
+    /// `expected_count` of the `started` event, if any.
     public var expectedCount: Int?
     /// `occurred_at` of the `started` / `ended` events.
     public var startedAt: Timestamp?
+    /// `occurred_at` of the latest `ended` event; `nil` before one.
     public var endedAt: Timestamp?
+    /// The reason of that `ended` event; `nil` before one.
     public var endReason: SessionEndReason?
     /// The earliest and latest `occurred_at` of any event of the session.
     public var firstOccurredAt: Timestamp
+    /// The latest `occurred_at` of any event of the session.
     public var lastOccurredAt: Timestamp
     /// Receipt time of the latest event (edge clock).
     public var lastReceivedAt: Timestamp
     /// Revisions finalized so far (0: never).
     public var revision: Int
+    /// ``Status/open`` until finalized, and again after a late event.
     public var status: Status
     /// An event arrived after a finalization.
     public var lateEvents: Bool
@@ -50,6 +63,7 @@ public struct WeighSession: Sendable, Equatable {
         lateEvents = false
     }
 
+    /// A session of given values, e.g. as read back from `weight_sessions` (not checked).
     public init(
         tenantID: String, sessionID: String, address: DeviceAddress, stationID: String?, animal: String?, expectedCount: Int?,
         startedAt: Timestamp?, endedAt: Timestamp?, endReason: SessionEndReason?, firstOccurredAt: Timestamp, lastOccurredAt: Timestamp,
@@ -133,9 +147,12 @@ public struct WeighSession: Sendable, Equatable {
 /// (`FARMIQ_SESSION_GRACE_SECONDS`, 30 s), `timeout` after the last event otherwise
 /// (`FARMIQ_SESSION_TIMEOUT_SECONDS`, 1800 s).
 public struct SessionPolicy: Sendable, Equatable {
+    /// How long after the last event a session that has ended (or was finalized before) is finalized.
     public var grace: Duration
+    /// How long after the last event a session without `ended` is finalized, `timed_out`.
     public var timeout: Duration
 
+    /// Defaults: the contract's 30 s grace and 1800 s timeout.
     public init(grace: Duration = .seconds(30), timeout: Duration = .seconds(1800)) {
         self.grace = grace
         self.timeout = timeout

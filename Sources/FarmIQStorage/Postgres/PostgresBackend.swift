@@ -3,9 +3,9 @@ import Logging
 import PostgresNIO
 
 /// The PostgreSQL side of ``EdgeDatabase``: a pooled `PostgresClient` that connects when ``run()`` runs.
-final class PostgresBackend: Sendable {
+package final class PostgresBackend: Sendable {
     let client: PostgresClient
-    let logger: Logger
+    package let logger: Logger
     let location: DatabaseURL.PostgresLocation
 
     /// Retries of a batch that hit a concurrent writer before the conflict is surfaced to the caller.
@@ -65,7 +65,7 @@ final class PostgresBackend: Sendable {
     /// connection of the pool and every later query waited forever; the poison soak test found it.
     /// `withConnection` returns the connection whatever happens, so the rows are collected inside it.
     @discardableResult
-    func query(_ query: PostgresQuery, _ operation: String) async throws -> PostgresRows {
+    package func query(_ query: PostgresQuery, _ operation: String) async throws -> PostgresRows {
         await running.wait()
         let logger = self.logger
         do {
@@ -78,7 +78,7 @@ final class PostgresBackend: Sendable {
     }
 
     /// Runs `body` in a transaction on one pooled connection.
-    func transaction<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    package func transaction<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         await running.wait()
         do {
             return try await client.withTransaction(logger: logger) { connection in

@@ -2,22 +2,22 @@ import PostgresNIO
 
 /// The rows of a query, read in full (see ``PostgresBackend/query(_:_:)``): an async sequence of
 /// `PostgresRow`, so PostgresNIO's `decode(_:)` applies as to its own row sequence.
-struct PostgresRows: AsyncSequence, Sendable {
-    typealias Element = PostgresRow
+package struct PostgresRows: AsyncSequence, Sendable {
+    package typealias Element = PostgresRow
 
     let rows: [PostgresRow]
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var base: IndexingIterator<[PostgresRow]>
-        mutating func next() async throws -> PostgresRow? { base.next() }
+        package mutating func next() async throws -> PostgresRow? { base.next() }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
 }
 
 extension PostgresRows {
     /// The first column of the first row as an integer (a `count(*)`, a sequence value); 0 without rows.
-    func integer(_ operation: String) throws -> Int {
+    package func integer(_ operation: String) throws -> Int {
         guard let row = rows.first else { return 0 }
         do {
             return Int(try row.decode(Int64.self))

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 
 /// ``DeviceRegistry`` on SQLite.
 struct SQLiteDeviceRegistry: DeviceRegistry {

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 
 /// `ingest_event_ids` on SQLite, inside the caller's transaction: the one duplicate check every ingest
 /// writer shares, so a `(tenant_id, event_id)` is accepted once whatever its topic and however long ago

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 
 /// ``MediaObjectStore`` on SQLite.
 struct SQLiteMediaObjectStore: MediaObjectStore {

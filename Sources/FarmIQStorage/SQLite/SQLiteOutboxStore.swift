@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 
 /// ``OutboxStore`` on SQLite. All writes of the box go through one writer, so commit order is id order: the
 /// reader reads after the cursor's id and `txid` is always 0. Reads run on the reader connections (WAL).

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 
 /// Writes the `sync_outbox` row of a newly accepted message, inside the caller's transaction: the
 /// one statement the telemetry and ingress stores share on SQLite.

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 
 /// ``TelemetryStore`` on SQLite: the batch is one `BEGIN IMMEDIATE` transaction on the writer connection,
 /// reusing the cached prepared statements for every row.

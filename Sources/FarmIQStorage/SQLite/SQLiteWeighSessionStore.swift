@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 
 /// ``WeighSessionStore`` on SQLite: one writer, so a session read, changed and written back inside the write
 /// transaction cannot race another writer.

@@ -1,4 +1,5 @@
 import FarmIQCore
+import FarmIQSQLite
 
 /// ``WeightModelStore`` on SQLite: writes on the single writer (a station's next version is read and taken in one
 /// transaction).

@@ -50,8 +50,5 @@ public protocol OutboxStore: Sendable {
     /// `chunkSize` rows per transaction. Returns how many.
     func purgeDelivered(stream: String, olderThan: Timestamp, chunkSize: Int) async throws -> Int
 
-    /// Benchmark support: writes `rows` synthetic outbox rows, then drains them with `mode` (no HTTP) and
-    /// reports the rate. Run it on a scratch database: it consumes the stream `bench`.
-    func benchmark(_ mode: OutboxBenchmarkMode, rows: Int, batchSize: Int) async throws -> OutboxBenchmarkResult
 }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CloudSim
+import FarmIQApp
 import FarmIQCore
 import FarmIQStorage
 import Foundation
@@ -10,7 +11,7 @@ import SyncForwarder
 /// `farmiq-edge bench drain`: a backlog of N telemetry events in the outbox, then the real forwarder
 /// drains it to an in-process `cloud-sim` over loopback HTTP. Prints events/s and this process's peak
 /// RSS (forwarder and cloud-sim together); then, as the baseline, the textbook claim-and-mark loop on
-/// the same database without HTTP (`OutboxStore.benchmark(.skipLocked…)`). Needs a scratch database.
+/// the same database without HTTP (``OutboxDrainBenchmark``, `.skipLocked`). Needs a scratch database.
 public enum DrainBenchmark {
     public static func run(configuration: EdgeConfiguration, events: Int, logger: Logger) async throws -> String {
         try await EdgeTools.withDatabase(configuration, logger: logger) { database in
@@ -68,7 +69,7 @@ public enum DrainBenchmark {
             let catchUp = 17_280_000 / rate
             let peakRSS = ProcessStats.peakRSS(pid: getpid()) ?? 0
             // 3. The baseline on the same database: the textbook claim-500-and-mark loop, no HTTP.
-            let baseline = try await database.outbox.benchmark(.skipLocked, rows: events, batchSize: 500)
+            let baseline = try await OutboxDrainBenchmark.run(.skipLocked, database: database, rows: events, batchSize: 500)
             return """
                 drain benchmark: \(events) events, database \(configuration.databaseURL)
                   backlog written in \(String(format: "%.1f", fillSeconds)) s (\(Int(Double(events) / fillSeconds)) events/s through the telemetry store)

@@ -1,3 +1,4 @@
+import FarmIQApp
 import FarmIQCore
 import FarmIQStorage
 import Foundation

@@ -1,9 +1,42 @@
+import FarmIQApp
 import FarmIQCore
+import FarmIQSQLite
+import FarmIQStorage
 import Foundation
+import Logging
 import PostgresNIO
 
-/// Measures the outbox drain without HTTP: the textbook SKIP LOCKED loop against the snapshot-bounded reader.
-enum OutboxBenchmark {
+/// `farmiq-edge bench outbox`: the outbox drain without HTTP, the textbook SKIP LOCKED loop against the
+/// snapshot-bounded reader, on a scratch database (it refuses one holding other tenants' events).
+///
+/// Engine-specific SQL runs on the stores' own backends through package access (``EdgeDatabase/backend``), so
+/// the product's `OutboxStore` protocol describes only the product.
+public enum OutboxDrainBenchmark {
+    /// Writes `rows` synthetic outbox rows, then drains them with `mode` and reports the rate.
+    /// It consumes the stream `bench`.
+    public static func run(_ mode: OutboxBenchmarkMode, database: EdgeDatabase, rows: Int, batchSize: Int) async throws -> OutboxBenchmarkResult {
+        switch database.backend {
+        case .postgres(let backend):
+            return try await postgres(mode, backend: backend, outbox: database.outbox, rows: rows, batchSize: batchSize)
+        case .sqlite(let backend):
+            return try await sqlite(mode, backend: backend, outbox: database.outbox, rows: rows, batchSize: batchSize)
+        }
+    }
+
+    /// `farmiq-edge bench outbox`: both outbox designs on the same (scratch) database, rows/s printed.
+    public static func report(configuration: EdgeConfiguration, rows: Int, batchSize: Int, logger: Logger) async throws -> String {
+        try await EdgeTools.withDatabase(configuration, logger: logger) { database in
+            try await database.migrate()
+            var lines = ["outbox benchmark: \(rows) rows, batches of \(batchSize), database \(configuration.databaseURL)"]
+            for mode in OutboxBenchmarkMode.allCases {
+                let result = try await run(mode, database: database, rows: rows, batchSize: batchSize)
+                let segments = result.segmentRates.map { String(Int($0)) }.joined(separator: " ")
+                lines.append("  \(mode.rawValue): \(Int(result.rowsPerSecond)) rows/s (each tenth of the run: \(segments))")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
     static let tenant = OutboxBenchmarkMode.scratchTenant
     static let stream = "bench"
     static let owner = "bench"
@@ -40,7 +73,7 @@ enum OutboxBenchmark {
     }
 }
 
-extension OutboxBenchmark {
+extension OutboxDrainBenchmark {
     /// The snapshot-bounded reader, through the store's own API: read after the cursor, advance the
     /// cursor once per batch. The same on both engines.
     static func drainWithCursor(_ store: some OutboxStore, rows: Int, batchSize: Int) async throws -> OutboxBenchmarkResult {
@@ -66,10 +99,12 @@ extension OutboxBenchmark {
         }
     }
 }
-extension PostgresOutboxStore {
-    func benchmark(_ mode: OutboxBenchmarkMode, rows: Int, batchSize: Int) async throws -> OutboxBenchmarkResult {
+extension OutboxDrainBenchmark {
+    static func postgres(
+        _ mode: OutboxBenchmarkMode, backend: PostgresBackend, outbox: some OutboxStore, rows: Int, batchSize: Int
+    ) async throws -> OutboxBenchmarkResult {
         let foreign = try await backend.query(
-            "SELECT count(*) FROM sync_outbox WHERE tenant_id <> \(OutboxBenchmark.tenant)", "benchmark").integer("benchmark")
+            "SELECT count(*) FROM sync_outbox WHERE tenant_id <> \(OutboxDrainBenchmark.tenant)", "benchmark").integer("benchmark")
         guard foreign == 0 else {
             throw EdgeError(.invalidRequest, "the outbox benchmark needs a scratch database: sync_outbox holds \(foreign) real rows")
         }
@@ -79,15 +114,15 @@ extension PostgresOutboxStore {
         if mode == .skipLocked {
             try await backend.query("CREATE INDEX sync_outbox_bench_pending ON sync_outbox (id) WHERE status = 0", "benchmark")
         }
-        let prefix = String(OutboxBenchmark.body("@").split(separator: "@")[0])
-        let suffix = String(OutboxBenchmark.body("@").split(separator: "@")[1])
+        let prefix = String(OutboxDrainBenchmark.body("@").split(separator: "@")[0])
+        let suffix = String(OutboxDrainBenchmark.body("@").split(separator: "@")[1])
         var written = 0
         while written < rows {
             let chunk = min(20_000, rows - written)
             let now = Timestamp.now().millisecondsSinceEpoch
             try await backend.query("""
                 INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body)
-                SELECT \(OutboxBenchmark.tenant), u, 'telemetry.reading', \(now), \(now), \(prefix) || u::text || \(suffix)
+                SELECT \(OutboxDrainBenchmark.tenant), u, 'telemetry.reading', \(now), \(now), \(prefix) || u::text || \(suffix)
                 FROM (SELECT gen_random_uuid() AS u FROM generate_series(1, \(chunk))) g
                 """, "benchmark fill")
             written += chunk
@@ -96,7 +131,7 @@ extension PostgresOutboxStore {
         switch mode {
         case .skipLocked:
             let logger = backend.logger
-            let result = try await OutboxBenchmark.measure(total: rows) {
+            let result = try await OutboxDrainBenchmark.measure(total: rows) {
                 try await backend.transaction("benchmark claim") { connection in
                     let claimed = try await connection.query("""
                         SELECT id, body FROM sync_outbox WHERE status = 0 ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
@@ -114,17 +149,19 @@ extension PostgresOutboxStore {
             try await backend.query("DROP INDEX IF EXISTS sync_outbox_bench_pending", "benchmark")
             return result
         case .snapshotCursor:
-            return try await OutboxBenchmark.drainWithCursor(self, rows: rows, batchSize: batchSize)
+            return try await drainWithCursor(outbox, rows: rows, batchSize: batchSize)
         }
     }
 }
 
-extension SQLiteOutboxStore {
-    func benchmark(_ mode: OutboxBenchmarkMode, rows: Int, batchSize: Int) async throws -> OutboxBenchmarkResult {
+extension OutboxDrainBenchmark {
+    static func sqlite(
+        _ mode: OutboxBenchmarkMode, backend: SQLiteBackend, outbox: some OutboxStore, rows: Int, batchSize: Int
+    ) async throws -> OutboxBenchmarkResult {
         try await backend.write { connection in
             let foreign = try connection.statement("SELECT count(*) FROM sync_outbox WHERE tenant_id <> ?1")
             defer { foreign.reset() }
-            foreign.bind(1, OutboxBenchmark.tenant)
+            foreign.bind(1, OutboxDrainBenchmark.tenant)
             guard try foreign.step(), foreign.int(0) == 0 else {
                 throw EdgeError(.invalidRequest, "the outbox benchmark needs a scratch database: sync_outbox holds real rows")
             }
@@ -143,10 +180,10 @@ extension SQLiteOutboxStore {
                     for _ in 0..<chunk {
                         let eventID = UUID().uuidString.lowercased()
                         insert.reset()
-                        insert.bind(1, OutboxBenchmark.tenant)
+                        insert.bind(1, OutboxDrainBenchmark.tenant)
                         insert.bind(2, eventID)
                         insert.bind(3, now)
-                        insert.bind(4, OutboxBenchmark.body(eventID))
+                        insert.bind(4, OutboxDrainBenchmark.body(eventID))
                         try insert.run()
                     }
                 }
@@ -156,7 +193,7 @@ extension SQLiteOutboxStore {
         switch mode {
         case .skipLocked:
             // SQLite has no SKIP LOCKED: the same claim-and-mark loop under its single write lock.
-            let result = try await OutboxBenchmark.measure(total: rows) {
+            let result = try await OutboxDrainBenchmark.measure(total: rows) {
                 try await backend.write { connection in
                     try connection.transaction {
                         let claim = try connection.statement("SELECT id, body FROM sync_outbox WHERE status = 0 ORDER BY id LIMIT ?1")
@@ -182,7 +219,32 @@ extension SQLiteOutboxStore {
             try await backend.write { connection in try connection.execute("DROP INDEX IF EXISTS sync_outbox_bench_pending") }
             return result
         case .snapshotCursor:
-            return try await OutboxBenchmark.drainWithCursor(self, rows: rows, batchSize: batchSize)
+            return try await drainWithCursor(outbox, rows: rows, batchSize: batchSize)
         }
     }
+}
+
+/// A throughput figure of ``OutboxDrainBenchmark/run(_:database:rows:batchSize:)``.
+public struct OutboxBenchmarkResult: Sendable {
+    public var rows: Int
+    public var seconds: Double
+    public var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
+    /// Rows/s of each tenth of the run (shows a decline as dead tuples pile up).
+    public var segmentRates: [Double]
+
+    public init(rows: Int, seconds: Double, segmentRates: [Double]) {
+        self.rows = rows
+        self.seconds = seconds
+        self.segmentRates = segmentRates
+    }
+}
+
+public enum OutboxBenchmarkMode: String, Sendable, CaseIterable {
+    /// Claim `batchSize` rows `FOR UPDATE SKIP LOCKED` by status, mark them delivered (the textbook loop).
+    case skipLocked = "skip-locked"
+    /// The snapshot-bounded reader: read after the cursor, advance the cursor once per batch.
+    case snapshotCursor = "snapshot-cursor"
+
+    /// The tenant of every benchmark row; the benchmarks refuse a database holding other tenants' events.
+    public static let scratchTenant = "farmiq-bench"
 }

@@ -1,9 +1,10 @@
 import FarmIQCore
+import FarmIQSQLite
 import PostgresNIO
 
 extension EdgeDatabase {
     /// Runs trusted SQL without parameters (tests and maintenance; never with outside input).
-    func execute(unsafeSQL sql: String) async throws {
+    package func execute(unsafeSQL sql: String) async throws {
         switch backend {
         case .sqlite(let sqlite):
             try await sqlite.write { connection in try connection.execute(sql) }
@@ -14,7 +15,7 @@ extension EdgeDatabase {
     }
 
     /// Runs trusted SQL returning one integer (tests and maintenance; never with outside input).
-    func scalarInt(unsafeSQL sql: String) async throws -> Int {
+    package func scalarInt(unsafeSQL sql: String) async throws -> Int {
         switch backend {
         case .sqlite(let sqlite):
             return try await sqlite.read { connection in

@@ -1,22 +1,27 @@
 import CSQLite
 import FarmIQCore
 
-/// A thin wrapper of one `sqlite3` connection with a prepared-statement cache.
+/// A thin wrapper of one `sqlite3` connection with a prepared-statement cache: the one SQLite access layer of
+/// the edge's stores (`FarmIQStorage`) and of `cloud-sim`'s store.
 ///
 /// Not thread-safe: a connection is used by one thread at a time (the writer's single thread, or a
-/// reader checked out by one job), which is what `@unchecked Sendable` relies on. Opened with
-/// `SQLITE_OPEN_NOMUTEX` for that reason.
-final class SQLiteConnection: @unchecked Sendable {
+/// reader checked out by one job, or a connection behind a lock), which is what `@unchecked Sendable` relies on.
+/// Opened with `SQLITE_OPEN_NOMUTEX` for that reason.
+///
+/// Why not GRDB: measured on the ingest hot path (README, "Why our own SQLite wrapper").
+public final class SQLiteConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: SQLiteStatement] = [:]
-    let path: String
+    /// The database file.
+    public let path: String
 
-    /// Opens (and for the writer creates) the database file and applies the connection pragmas.
+    /// Opens the database file (read-only, or read-write and created when missing), then runs `pragmas` in order.
     ///
-    /// `synchronous=FULL`: in WAL mode that is one fsync of the WAL per commit. The gateway acknowledges an
-    /// MQTT message only after its batch commits, so a commit must survive power loss (NORMAL may roll back the
-    /// last transactions after an OS crash). The fsync is paid once per batch of ~500 messages.
-    init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000) throws(EdgeError) {
+    /// - Parameters:
+    ///   - busyTimeoutMilliseconds: how long a statement waits for another connection's lock before `SQLITE_BUSY`.
+    ///   - pragmas: statements such as `PRAGMA journal_mode = WAL`, each run with ``execute(_:)``.
+    /// - Throws: `EdgeError` `.databaseUnavailable` when the file cannot be opened; any error of a pragma.
+    public init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000, pragmas: [String]) throws(EdgeError) {
         self.path = path
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         var db: OpaquePointer?
@@ -30,21 +35,7 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
         do {
-            if readOnly {
-                try execute("PRAGMA query_only = ON")
-                try execute("PRAGMA cache_size = -16384")
-            } else {
-                try execute("PRAGMA journal_mode = WAL")
-                try execute("PRAGMA synchronous = FULL")
-                // Checkpoint every 8192 pages (32 MiB) instead of 1000: the hot index and roll-up pages that
-                // consecutive batches rewrite are copied to the database file once per checkpoint, not per
-                // few commits (measured: ingest throughput, see README Performance).
-                try execute("PRAGMA wal_autocheckpoint = 8192")
-                try execute("PRAGMA journal_size_limit = 67108864")
-                try execute("PRAGMA cache_size = -24576")
-            }
-            try execute("PRAGMA temp_store = MEMORY")
-            try execute("PRAGMA foreign_keys = OFF")
+            for pragma in pragmas { try execute(pragma) }
         } catch {
             close()
             throw error
@@ -56,7 +47,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Finalizes the cached statements and closes the connection. Idempotent.
-    func close() {
+    public func close() {
         statements.removeAll()
         if let handle {
             sqlite3_close_v2(handle)
@@ -65,7 +56,9 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs SQL without parameters (one or more statements).
-    func execute(_ sql: String) throws(EdgeError) {
+    ///
+    /// - Throws: `EdgeError` classified by ``error(code:_:)``.
+    public func execute(_ sql: String) throws(EdgeError) {
         guard let handle else { throw EdgeError(.databaseUnavailable, "SQLite connection is closed") }
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
@@ -76,8 +69,10 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// A cached prepared statement, reset and with its bindings cleared.
-    func statement(_ sql: String) throws(EdgeError) -> SQLiteStatement {
+    /// A cached prepared statement, reset and with its bindings cleared. Valid until ``close()``.
+    ///
+    /// - Throws: `EdgeError` when the SQL does not compile or the connection is closed.
+    public func statement(_ sql: String) throws(EdgeError) -> SQLiteStatement {
         if let cached = statements[sql] {
             cached.reset()
             return cached
@@ -95,7 +90,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` for writes: the write lock is taken up front so the
     /// transaction never fails halfway on a lock upgrade). Rolls back when `body` throws.
-    func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+    public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
         try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let result = try body()
@@ -107,25 +102,32 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    var lastInsertRowID: Int64 {
+    /// The rowid of the last row inserted on this connection.
+    public var lastInsertRowID: Int64 {
         handle.map { sqlite3_last_insert_rowid($0) } ?? 0
     }
 
-    var changes: Int {
+    /// Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+    public var changes: Int {
         handle.map { Int(sqlite3_changes($0)) } ?? 0
     }
 
     /// An ``FarmIQCore/EdgeError`` for a failed call, with SQLite's message.
-    func error(_ code: Int32, _ context: String) -> EdgeError {
+    public func error(_ code: Int32, _ context: String) -> EdgeError {
         let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "connection closed"
         return SQLiteConnection.error(code: code, "\(context): \(message)")
     }
 
     // The extended codes are function-like macros that Swift does not import.
-    static let constraintPrimaryKey: Int32 = SQLITE_CONSTRAINT | (6 << 8)
-    static let constraintUnique: Int32 = SQLITE_CONSTRAINT | (8 << 8)
+    /// `SQLITE_CONSTRAINT_PRIMARYKEY`.
+    public static let constraintPrimaryKey: Int32 = SQLITE_CONSTRAINT | (6 << 8)
+    /// `SQLITE_CONSTRAINT_UNIQUE`.
+    public static let constraintUnique: Int32 = SQLITE_CONSTRAINT | (8 << 8)
 
-    static func error(code: Int32, _ message: String) -> EdgeError {
+    /// Classifies an SQLite result code: busy/locked/cannot open → `.databaseUnavailable`, full → `.diskFull`,
+    /// a primary-key or unique violation → `.writeConflict`, other constraints, type mismatch, too big →
+    /// `.dataRejected` (this data, not the database), anything else → `.databaseError`.
+    public static func error(code: Int32, _ message: String) -> EdgeError {
         let primary = code & 0xFF
         let text = "SQLite error \(code): \(message)"
         switch primary {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FarmIQApp
 import FarmIQCore
 import FarmIQMQTT
 import Foundation

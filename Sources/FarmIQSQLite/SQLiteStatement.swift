@@ -2,8 +2,9 @@ import CSQLite
 import FarmIQCore
 
 /// A prepared statement of one ``SQLiteConnection``, confined to the thread using that connection.
-final class SQLiteStatement {
-    let handle: OpaquePointer
+public final class SQLiteStatement {
+    /// The `sqlite3_stmt`.
+    public let handle: OpaquePointer
     private unowned let connection: SQLiteConnection
 
     init(handle: OpaquePointer, connection: SQLiteConnection) {
@@ -16,26 +17,26 @@ final class SQLiteStatement {
     }
 
     /// Makes the statement ready for new bindings.
-    func reset() {
+    public func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
-    // MARK: Binding (1-based)
+    // MARK: Binding (1-based; strings and blobs are copied)
 
-    func bind(_ index: Int32, _ value: Int64) {
+    public func bind(_ index: Int32, _ value: Int64) {
         sqlite3_bind_int64(handle, index, value)
     }
 
-    func bind(_ index: Int32, _ value: Int) {
+    public func bind(_ index: Int32, _ value: Int) {
         sqlite3_bind_int64(handle, index, Int64(value))
     }
 
-    func bind(_ index: Int32, _ value: Double) {
+    public func bind(_ index: Int32, _ value: Double) {
         sqlite3_bind_double(handle, index, value)
     }
 
-    func bind(_ index: Int32, _ value: String) {
+    public func bind(_ index: Int32, _ value: String) {
         var value = value
         value.withUTF8 { buffer in
             // An empty buffer may have a nil base address; SQLite needs a non-null pointer for ''.
@@ -44,11 +45,11 @@ final class SQLiteStatement {
         }
     }
 
-    func bind(_ index: Int32, _ value: String?) {
+    public func bind(_ index: Int32, _ value: String?) {
         if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
-    func bind(_ index: Int32, blob: [UInt8]) {
+    public func bind(_ index: Int32, blob: [UInt8]) {
         _ = blob.withUnsafeBytes { buffer in
             if let base = buffer.baseAddress, buffer.count > 0 {
                 return sqlite3_bind_blob(handle, index, base, Int32(buffer.count), SQLiteStatement.transient)
@@ -58,14 +59,14 @@ final class SQLiteStatement {
         }
     }
 
-    func bindNull(_ index: Int32) {
+    public func bindNull(_ index: Int32) {
         sqlite3_bind_null(handle, index)
     }
 
     // MARK: Stepping
 
     /// Runs one step: `true` when a row is available.
-    func step() throws(EdgeError) -> Bool {
+    public func step() throws(EdgeError) -> Bool {
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true
@@ -75,35 +76,35 @@ final class SQLiteStatement {
     }
 
     /// Runs to completion, ignoring rows.
-    func run() throws(EdgeError) {
+    public func run() throws(EdgeError) {
         while try step() {}
     }
 
     // MARK: Columns (0-based)
 
-    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
-    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
-    func string(_ column: Int32) -> String {
+    public func string(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
-    func optionalString(_ column: Int32) -> String? {
+    public func optionalString(_ column: Int32) -> String? {
         isNull(column) ? nil : string(column)
     }
 
-    func blob(_ column: Int32) -> [UInt8] {
+    public func blob(_ column: Int32) -> [UInt8] {
         guard let pointer = sqlite3_column_blob(handle, column) else { return [] }
         let count = Int(sqlite3_column_bytes(handle, column))
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
     /// `SQLITE_TRANSIENT`: SQLite copies the bound bytes (the C macro is not imported).
-    static var transient: sqlite3_destructor_type {
+    public static var transient: sqlite3_destructor_type {
         unsafeBitCast(-1 as Int, to: sqlite3_destructor_type.self)
     }
 }

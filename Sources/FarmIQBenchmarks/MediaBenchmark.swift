@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AsyncHTTPClient
+import FarmIQApp
 import FarmIQCore
 import FarmIQStorage
 import Foundation
