@@ -24,18 +24,22 @@ public final class SQLiteStatement {
 
     // MARK: Binding (1-based; strings and blobs are copied)
 
+    /// Binds a 64-bit integer to the 1-based parameter `index`.
     public func bind(_ index: Int32, _ value: Int64) {
         sqlite3_bind_int64(handle, index, value)
     }
 
+    /// Binds an integer (as a 64-bit integer) to the 1-based parameter `index`.
     public func bind(_ index: Int32, _ value: Int) {
         sqlite3_bind_int64(handle, index, Int64(value))
     }
 
+    /// Binds a double (REAL) to the 1-based parameter `index`.
     public func bind(_ index: Int32, _ value: Double) {
         sqlite3_bind_double(handle, index, value)
     }
 
+    /// Binds UTF-8 text to the 1-based parameter `index`; an empty string binds `''`, not NULL.
     public func bind(_ index: Int32, _ value: String) {
         var value = value
         value.withUTF8 { buffer in
@@ -45,10 +49,12 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Binds text to the 1-based parameter `index`, or NULL for `nil`.
     public func bind(_ index: Int32, _ value: String?) {
         if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
+    /// Binds the bytes as a BLOB to the 1-based parameter `index`; empty bytes bind a zero-length blob, not NULL.
     public func bind(_ index: Int32, blob: [UInt8]) {
         _ = blob.withUnsafeBytes { buffer in
             if let base = buffer.baseAddress, buffer.count > 0 {
@@ -59,6 +65,7 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Binds NULL to the 1-based parameter `index`.
     public func bindNull(_ index: Int32) {
         sqlite3_bind_null(handle, index)
     }
@@ -82,21 +89,29 @@ public final class SQLiteStatement {
 
     // MARK: Columns (0-based)
 
+    /// The 0-based `column` of the current row (after ``step()`` returned `true`) as a 64-bit integer; 0 for NULL.
     public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    /// The 0-based `column` of the current row as an `Int`; 0 for NULL.
     public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    /// The 0-based `column` of the current row as a double; 0.0 for NULL.
     public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    /// Whether the 0-based `column` of the current row is NULL.
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
+    /// The 0-based `column` of the current row as text (ill-formed UTF-8 replaced with U+FFFD); `""` for NULL, so use
+    /// ``optionalString(_:)`` where NULL must be told apart.
     public func string(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
+    /// The 0-based `column` of the current row as text; `nil` for NULL.
     public func optionalString(_ column: Int32) -> String? {
         isNull(column) ? nil : string(column)
     }
 
+    /// The bytes of the 0-based `column` of the current row (copied); empty for NULL or a zero-length blob.
     public func blob(_ column: Int32) -> [UInt8] {
         guard let pointer = sqlite3_column_blob(handle, column) else { return [] }
         let count = Int(sqlite3_column_bytes(handle, column))

@@ -10,7 +10,8 @@ public struct EdgeActivity: Sendable, Equatable {
     public var messagesReceived: Int
     /// Messages held in `telemetry_raw` and `device_events`.
     public var storedMessages: Int
-    /// Bytes the database takes (SQLite: pages in use; PostgreSQL: `pg_database_size`).
+    /// Bytes the database takes (SQLite: `page_count × page_size` of the main file, free pages included, WAL not;
+    /// PostgreSQL: `pg_database_size`).
     public var databaseBytes: Int
 }
 

@@ -16,19 +16,30 @@ import ServiceLifecycle
 public final class EdgeDatabase: Service {
     /// The engine behind the stores (package access: the benchmarks run engine-specific baselines).
     package enum Backend: Sendable {
+        /// The embedded SQLite file: one writer thread, a few reader connections.
         case sqlite(SQLiteBackend)
+        /// A PostgreSQL server, through a pooled client.
         case postgres(PostgresBackend)
     }
 
+    /// The engine and its connections (raw SQL of tests and maintenance, the benchmarks' baselines).
     package let backend: Backend
     private let closeSignal = OneShotSignal()
+    /// `telemetry_raw`, `telemetry_agg` and the outbox rows of telemetry.
     public let telemetry: any TelemetryStore
+    /// `device_events`, `ingest_rejects` and the shared event-id register.
     public let ingress: any IngressStore
+    /// `sync_outbox` and its consumer state: cursors, leases, dead letters, `sync_state`.
     public let outbox: any OutboxStore
+    /// `weight_sessions` and `weight_readings` (`contracts.md` §3a).
     public let sessions: any WeighSessionStore
+    /// The device registry (`devices`): token digests and broker password hashes.
     public let devices: any DeviceRegistry
+    /// `media_objects`, which also queues each new image's inference job.
     public let media: any MediaObjectStore
+    /// The `inference_jobs` queue and `inference_results`.
     public let inference: any InferenceStore
+    /// The per-station weight models (`weight_models`) and their `calibration_pairs`.
     public let models: any WeightModelStore
 
     private init(backend: Backend) {
@@ -66,6 +77,7 @@ public final class EdgeDatabase: Service {
         }
     }
 
+    /// The engine the database was opened on (from the URL's scheme).
     public var engine: DatabaseEngine {
         switch backend {
         case .sqlite: .sqlite
@@ -73,6 +85,8 @@ public final class EdgeDatabase: Service {
         }
     }
 
+    /// ServiceLifecycle's entry point. PostgreSQL: runs the pool until cancelled, then waits at most 5 s for it to
+    /// stop. SQLite: waits for cancellation or ``close()``, then closes the connections. Neither path throws.
     public func run() async throws {
         switch backend {
         case .postgres(let postgres):

@@ -8,7 +8,7 @@ import Testing
 @testable import FarmIQMQTT
 
 /// Reconnect storms and their causes, against the real broker (issue 12, item 8).
-@Suite("MQTT connection health", .timeLimit(.minutes(3)))
+@Suite("MQTT connection health", .tags(.mosquitto), TestServices.servicesRequired, .timeLimit(.minutes(3)))
 struct MQTTConnectionHealthTests {
     /// Two gateways configured with one client id take the session from each other. Before: 96 takeovers in
     /// 10 s. Now the backoff keeps growing (no connection stays up for the healthy duration), and it is

@@ -4,7 +4,7 @@ import Testing
 @testable import FarmIQStorage
 
 /// The device registry on both engines (`contracts.md` §3, revision 2).
-@Suite("Device registry")
+@Suite("Device registry", .tags(.postgres), TestServices.servicesRequired)
 struct DeviceRegistryTests {
     @Test("add, look up by token digest, list, disable/enable, rotate; a second add is a conflict", arguments: DatabaseEngine.allCases)
     func lifecycle(engine: DatabaseEngine) async throws {

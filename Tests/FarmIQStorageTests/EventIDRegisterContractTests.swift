@@ -5,7 +5,7 @@ import Testing
 @testable import FarmIQStorage
 
 /// The event-id register, reject fingerprints and saturating roll-ups (migration 4), on both engines.
-@Suite("Event-id register and roll-up limits")
+@Suite("Event-id register and roll-up limits", .tags(.postgres), TestServices.servicesRequired)
 struct EventIDRegisterContractTests {
     @Test(arguments: DatabaseEngine.allCases)
     func oneIDSpaceAcrossKinds(engine: DatabaseEngine) async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// Consecutive 500-message batches of 3 readings: every message stored once, every reading rolled up once, one
 /// outbox row per message. (Speed is measured by `farmiq-edge bench ingest`, not here.)
-@Suite("Ingest batches", .serialized)
+@Suite("Ingest batches", .tags(.postgres), TestServices.servicesRequired, .serialized)
 struct IngestBatchTests {
     @Test(arguments: DatabaseEngine.allCases)
     func consecutiveBatches(engine: DatabaseEngine) async throws {

@@ -3,7 +3,7 @@ import FarmIQCore
 import Testing
 @testable import FarmIQStorage
 
-@Suite("Migrations")
+@Suite("Migrations", .tags(.postgres), TestServices.servicesRequired)
 struct MigrationTests {
     /// A database at version 2 (one raw row per reading) with readings in it, then migrated.
     @Test("version 3 folds per-reading raw rows into one row per message, readings and order intact", arguments: DatabaseEngine.allCases)

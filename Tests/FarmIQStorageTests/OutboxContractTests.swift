@@ -6,7 +6,7 @@ import Testing
 @testable import FarmIQStorage
 
 /// The outbox reader, cursor, lease, dead letters and purge, against both engines.
-@Suite("Outbox contract")
+@Suite("Outbox contract", .tags(.postgres), TestServices.servicesRequired)
 struct OutboxContractTests {
     static func ingest(_ db: EdgeDatabase, count: Int, batch: Int = 100, type: String? = nil) async throws -> [String] {
         var ids: [String] = []

@@ -5,7 +5,7 @@ import Testing
 @testable import FarmIQStorage
 
 /// The storage contract, run against both engines.
-@Suite("Storage contract")
+@Suite("Storage contract", .tags(.postgres), TestServices.servicesRequired)
 struct StorageContractTests {
     @Test(arguments: DatabaseEngine.allCases)
     func migrationsAreIdempotent(engine: DatabaseEngine) async throws {

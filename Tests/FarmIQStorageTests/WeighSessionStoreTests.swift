@@ -6,7 +6,7 @@ import Testing
 
 /// `weight_sessions` / `weight_readings` on both engines (`contracts.md` §3a): ingest in any order and with
 /// duplicates, finalization exactly once per revision, late events, timeouts, paging and tenant scope.
-@Suite("Weigh session store")
+@Suite("Weigh session store", .tags(.postgres), TestServices.servicesRequired)
 struct WeighSessionStoreTests {
     static let policy = SessionPolicy(grace: .seconds(30), timeout: .seconds(1800))
 

@@ -12,7 +12,7 @@ import Testing
 
 /// Sync never stalls (issue 10, part 1): the forwarder against a real cloud-sim with a proxy's body limit, a
 /// chosen status for chosen events, a wrong endpoint, a slow uplink and a graceful stop mid-drain.
-@Suite("Sync refusals")
+@Suite("Sync refusals", .tags(.postgres), TestServices.servicesRequired)
 struct SyncRefusalTests {
     /// `count` device events of type `a.b` whose payload holds `bytes` of random text (barely compressible).
     static func bigEvents(_ count: Int, bytes: Int) -> [DeviceEvent] {
@@ -57,6 +57,19 @@ struct SyncRefusalTests {
         await group.triggerGracefulShutdown()
         _ = await task.result
         try await client.shutdown()
+    }
+
+    /// Waits (up to 60 s) until `farmiq_sync_endpoint_refusals_total` reaches `count`.
+    static func waitForRefusals(_ registry: PrometheusCollectorRegistry, atLeast count: Int) async throws -> Bool {
+        try await eventually(timeout: .seconds(60)) { refusals(registry) >= count }
+    }
+
+    /// `farmiq_sync_endpoint_refusals_total`.
+    static func refusals(_ registry: PrometheusCollectorRegistry) -> Int {
+        for line in metrics(registry).split(separator: "\n") where line.hasPrefix("farmiq_sync_endpoint_refusals_total ") {
+            return Int(Double(line.split(separator: " ").last ?? "") ?? 0)
+        }
+        return 0
     }
 
     static func metrics(_ registry: PrometheusCollectorRegistry) -> String {
@@ -158,7 +171,9 @@ struct SyncRefusalTests {
                 let registry = PrometheusCollectorRegistry()
                 try await Self.withForwarder(db, Self.configuration(cloud.url + "/wrong-prefix"), registry: registry) { _ in
                     #expect(try await eventually(timeout: .seconds(15)) { try await db.outbox.syncState().first?.state == "refused" })
-                    try await Task.sleep(for: .seconds(2))
+                    // A state probe, not a sleep: the endpoint refused twice (a retry after the backoff), and still nothing is parked.
+                    let refusedTwice = try await Self.waitForRefusals(registry, atLeast: 2)
+                    #expect(refusedTwice)
                     #expect(try await db.outbox.stats(now: .now()).deadLetter == 0)
                     #expect(try await db.outbox.stats(now: .now()).pending == 2_000)
                     #expect(try await db.outbox.syncState().first?.detail?.contains("HTTP 404") == true)

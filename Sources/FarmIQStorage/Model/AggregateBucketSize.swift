@@ -2,9 +2,12 @@ import FarmIQCore
 
 /// The roll-up bucket sizes kept in `telemetry_agg` (column `bucket_size`, in seconds).
 public enum AggregateBucketSize: String, Sendable, CaseIterable {
+    /// One-minute buckets (`bucket_size` 60); `1m` in the HTTP API.
     case minute = "1m"
+    /// One-hour buckets (`bucket_size` 3600); `1h` in the HTTP API.
     case hour = "1h"
 
+    /// The bucket length in seconds, as stored in `bucket_size`: 60 or 3600.
     public var seconds: Int {
         switch self {
         case .minute: 60
@@ -12,6 +15,7 @@ public enum AggregateBucketSize: String, Sendable, CaseIterable {
         }
     }
 
+    /// The bucket length in milliseconds: 60,000 or 3,600,000.
     public var milliseconds: Int64 { Int64(seconds) * 1000 }
 
     /// The start of the bucket that holds `timestamp` (floor, also before 1970).

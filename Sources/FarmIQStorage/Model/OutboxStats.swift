@@ -9,6 +9,7 @@ public struct OutboxStats: Sendable, Hashable {
     /// Rows of `sync_dead_letters`.
     public var deadLetter: Int
 
+    /// The three gauges.
     public init(pending: Int, oldestPendingAgeSeconds: Double, deadLetter: Int) {
         self.pending = pending
         self.oldestPendingAgeSeconds = oldestPendingAgeSeconds

@@ -5,6 +5,7 @@ import PostgresNIO
 /// The PostgreSQL side of ``EdgeDatabase``: a pooled `PostgresClient` that connects when ``run()`` runs.
 package final class PostgresBackend: Sendable {
     let client: PostgresClient
+    /// The logger of the pool and the stores (package access: the benchmarks log with it).
     package let logger: Logger
     let location: DatabaseURL.PostgresLocation
 

@@ -3,15 +3,19 @@ import PostgresNIO
 /// The rows of a query, read in full (see ``PostgresBackend/query(_:_:)``): an async sequence of
 /// `PostgresRow`, so PostgresNIO's `decode(_:)` applies as to its own row sequence.
 package struct PostgresRows: AsyncSequence, Sendable {
+    /// One row, decoded with PostgresNIO's `decode(_:)`.
     package typealias Element = PostgresRow
 
     let rows: [PostgresRow]
 
+    /// Iterates the collected rows; never throws (errors were thrown by the query).
     package struct AsyncIterator: AsyncIteratorProtocol {
         var base: IndexingIterator<[PostgresRow]>
+        /// The next row; `nil` after the last.
         package mutating func next() async throws -> PostgresRow? { base.next() }
     }
 
+    /// An iterator from the first row (the rows can be iterated more than once).
     package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
 }
 

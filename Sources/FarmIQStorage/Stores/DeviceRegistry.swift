@@ -1,7 +1,8 @@
 import FarmIQCore
 
 /// The device registry (`devices`, `contracts.md` §3 revision 2): the identity a device's bearer token names, for
-/// media upload (and, later, the broker's password file). Only the SHA-256 of a token is stored.
+/// media upload and the broker's password file (`farmiq-edge devices mosquitto-passwd`). Only the SHA-256 of a
+/// token is stored.
 public protocol DeviceRegistry: Sendable {
     /// Registers a device with the digest of its new token and the broker's hash of it
     /// (``FarmIQCore/BrokerPasswordHash``). Throws ``FarmIQCore/EdgeError/Code/conflict`` when it is already registered.
@@ -25,14 +26,20 @@ public protocol DeviceRegistry: Sendable {
 
 /// One row of the registry.
 public struct RegisteredDevice: Sendable, Equatable {
+    /// The device's `{tenant}/{farm}/{barn}/{device}`.
     public let address: DeviceAddress
+    /// `false` after `farmiq-edge devices disable`: its token then gets `403` (`contracts.md` §3).
     public let enabled: Bool
+    /// When the device was registered.
     public let createdAt: Timestamp
+    /// When its token was last rotated; `nil` if never.
     public let rotatedAt: Timestamp?
+    /// When it was disabled; `nil` while enabled.
     public let disabledAt: Timestamp?
     /// The stored digest, for a constant-time comparison by the caller.
     public let tokenSHA256: [UInt8]
 
+    /// A record of given values (not checked).
     public init(address: DeviceAddress, enabled: Bool, createdAt: Timestamp, rotatedAt: Timestamp?, disabledAt: Timestamp?, tokenSHA256: [UInt8]) {
         self.address = address
         self.enabled = enabled
@@ -45,9 +52,12 @@ public struct RegisteredDevice: Sendable, Equatable {
 
 /// What the registry keeps of a newly issued token: its SHA-256 (for the HTTP API) and the broker's hash of it.
 public struct IssuedToken: Sendable {
+    /// SHA-256 of the token, 32 bytes: what the registry stores instead of the token.
     public let sha256: [UInt8]
+    /// Mosquitto's password-file hash of the token (``FarmIQCore/BrokerPasswordHash``, PBKDF2-SHA512, `$7$…`).
     public let brokerPasswordHash: String
 
+    /// Hashes computed by the caller (not checked).
     public init(sha256: [UInt8], brokerPasswordHash: String) {
         self.sha256 = sha256
         self.brokerPasswordHash = brokerPasswordHash

@@ -27,10 +27,12 @@ public protocol InferenceStore: Sendable {
 
 /// A claimed job: its image's row.
 public struct InferenceJob: Sendable, Equatable {
+    /// The image's `media_objects` row.
     public let media: MediaObject
     /// Attempts before this claim.
     public let attempts: Int
 
+    /// A job of given values (not checked).
     public init(media: MediaObject, attempts: Int) {
         self.media = media
         self.attempts = attempts
@@ -39,21 +41,31 @@ public struct InferenceJob: Sendable, Equatable {
 
 /// What inference made of one image.
 public struct InferenceResult: Sendable, Equatable {
+    /// `inference_results.status`: `completed` gives an `inference.completed` event, `failed` (the image can never be
+    /// analysed) an `inference.failed` one (`contracts.md` §4).
     public enum Status: String, Sendable { case completed, failed }
 
+    /// Whether the image was analysed or can never be.
     public var status: Status
+    /// Birds found in the image; `nil` for a failure.
     public var birdCount: Int?
     /// The `birds` array of `inference.completed` as JSON.
     public var birdsJSON: String?
+    /// Estimated weight per bird, kg; `nil` for a failure or an image without birds.
     public var averageWeightKg: Double?
+    /// The weight model used, `{station}/v{version}` or `prior`; `nil` for a failure.
     public var modelVersion: String?
+    /// Whether that model was calibrated for the station; `nil` for a failure.
     public var calibrated: Bool?
+    /// Why the image can never be analysed (status `failed` only).
     public var reason: String?
+    /// How long the analysis took, milliseconds.
     public var durationMs: Double
     /// Mean area of the birds that stand alone (not split from a touching group), pixels of the full-size image:
     /// what the station's calibration learns from. nil when none.
     public var singleBirdAreaPx: Double?
 
+    /// A result of given values (not checked).
     public init(status: Status, birdCount: Int?, birdsJSON: String?, averageWeightKg: Double?, modelVersion: String?,
                 calibrated: Bool?, reason: String?, durationMs: Double, singleBirdAreaPx: Double? = nil) {
         self.singleBirdAreaPx = singleBirdAreaPx

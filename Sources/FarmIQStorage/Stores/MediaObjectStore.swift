@@ -43,7 +43,9 @@ public protocol MediaObjectStore: Sendable {
 
 /// What the store did with an upload: stored it, or found the same `(tenant_id, event_id)` already stored.
 public enum MediaInsertOutcome: Sendable, Equatable {
+    /// The row and its inference job were stored now.
     case inserted
+    /// The key was already stored: the stored row, unchanged (the caller compares its SHA-256).
     case existing(MediaObject)
 }
 
@@ -51,13 +53,16 @@ public enum MediaInsertOutcome: Sendable, Equatable {
 public struct MediaBacklog: Sendable, Equatable {
     /// Images whose bytes the cloud lacks, and their total size.
     public var pending: Int
+    /// Total `size_bytes` of the pending images, bytes.
     public var pendingBytes: Int64
+    /// `created_at` of the oldest pending image; `nil` when none is pending.
     public var oldestPendingCreatedAt: Timestamp?
     /// Images with their file on disk (pending or uploaded, not evicted).
     public var onDisk: Int
     /// Images whose file was reclaimed after upload.
     public var evicted: Int
 
+    /// Counts of given values (not checked).
     public init(pending: Int, pendingBytes: Int64, oldestPendingCreatedAt: Timestamp?, onDisk: Int, evicted: Int) {
         self.pending = pending
         self.pendingBytes = pendingBytes

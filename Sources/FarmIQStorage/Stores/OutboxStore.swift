@@ -7,6 +7,9 @@ import FarmIQCore
 /// ``commit(_:)`` advances the durable cursor over a delivered range, parks the rejected events and records
 /// `sync_state`, in one transaction fenced by the lease owner. No per-event update.
 public protocol OutboxStore: Sendable {
+    /// The gauges of the cloud stream (``OutboxStream/cloud``, whatever the other streams): rows after its cursor,
+    /// the first one's age at `now` in seconds (from its `created_at`), and all dead letters; zeros without a cloud
+    /// cursor row.
     func stats(now: Timestamp) async throws -> OutboxStats
 
     /// Events queued since the database began: the outbox id sequence (a retried dead letter counts again).

@@ -11,8 +11,12 @@ public protocol TelemetryStore: Sendable {
     /// ``FarmIQCore/EdgeError`` with code ``FarmIQCore/EdgeError/Code/writeConflict`` and the caller retries it.
     func ingest(_ messages: [TelemetryMessage]) async throws -> IngestCounts
 
+    /// The readings of `query`, one per reading of each stored message with `occurred_at` in `[from, to)`, oldest first
+    /// (by `occurred_at`, `event_id`, reading index), at most ``RawReadingQuery/maxLimit``.
     func rawReadings(_ query: RawReadingQuery) async throws -> [RawReading]
 
+    /// The roll-ups of `query` with `bucket_start` in `[from, to)`, ordered by device, metric and bucket start
+    /// (then farm and barn), at most ``AggregateQuery/maxLimit``.
     func aggregates(_ query: AggregateQuery) async throws -> [AggregateBucket]
 
     /// The latest value per (device, metric) of a tenant, from the 1-hour roll-ups.

@@ -38,16 +38,23 @@ public protocol WeighSessionStore: Sendable {
 
 /// A session as stored: its lifecycle, its last finalized result and (for one session) its readings.
 public struct StoredSession: Sendable, Equatable {
+    /// The session's lifecycle: ids, times, status, revision, due date.
     public var session: WeighSession
     /// The last finalization's numbers and payload (`nil` before the first).
     public var weightKg: Double?
+    /// The bird count of the last finalization; `nil` also when it was unknown (no analysed image and no
+    /// `expected_count`).
     public var birdCount: Int?
+    /// Scale weight ÷ bird count of the last finalization, kg; `nil` without both.
     public var averageWeightKg: Double?
+    /// The `weighvision.session.finalized` payload of the last revision (`contracts.md` §3a).
     public var resultJSON: String?
+    /// When the last revision was finalized.
     public var finalizedAt: Timestamp?
     /// Filled by ``WeighSessionStore/session(tenantID:sessionID:)`` only.
     public var readings: [WeighReading]
 
+    /// A record of given values (not checked); `readings` empty by default.
     public init(session: WeighSession, weightKg: Double?, birdCount: Int?, averageWeightKg: Double?, resultJSON: String?,
                 finalizedAt: Timestamp?, readings: [WeighReading] = []) {
         self.session = session
@@ -62,14 +69,21 @@ public struct StoredSession: Sendable, Equatable {
 
 /// One `weighvision.weight.reading` as stored.
 public struct WeighReading: Sendable, Equatable {
+    /// The `event_id` of the reading's event.
     public let eventID: String
+    /// The scale's `seq` number of the reading.
     public let seq: Int
     /// Kilograms.
     public let weightKg: Double
+    /// Whether the scale reported it stable: the scale weight uses the stable readings when there are any
+    /// (`contracts.md` §3a).
     public let stable: Bool
+    /// The event's `occurred_at` (the device's clock).
     public let occurredAt: Timestamp
+    /// When the edge received the event (the edge's clock).
     public let receivedAt: Timestamp
 
+    /// A record of given values (not checked).
     public init(eventID: String, seq: Int, weightKg: Double, stable: Bool, occurredAt: Timestamp, receivedAt: Timestamp) {
         self.eventID = eventID
         self.seq = seq
@@ -83,15 +97,24 @@ public struct WeighReading: Sendable, Equatable {
 /// A page request of ``WeighSessionStore/sessions(_:)``. Times bound the session's first event
 /// (`from` inclusive, `to` exclusive); `cursor` is the last session of the previous page.
 public struct SessionQuery: Sendable, Equatable {
+    /// The tenant whose sessions are listed.
     public var tenantID: String
+    /// Only sessions of this barn; `nil` for all.
     public var barnID: String?
+    /// Only sessions naming this `station_id`; `nil` for all.
     public var stationID: String?
+    /// Only sessions in this status; `nil` for all.
     public var status: WeighSession.Status?
+    /// Inclusive lower bound of the session's earliest event time (`first_occurred_at`).
     public var from: Timestamp?
+    /// Exclusive upper bound of the session's earliest event time.
     public var to: Timestamp?
+    /// Sessions per page, 100 by default. Not capped here: the HTTP route accepts only 1 to its maximum.
     public var limit: Int
+    /// The last session of the previous page; `nil` for the first page.
     public var cursor: SessionCursor?
 
+    /// A query of the first page of all the tenant's sessions by default, 100 per page.
     public init(tenantID: String, barnID: String? = nil, stationID: String? = nil, status: WeighSession.Status? = nil,
                 from: Timestamp? = nil, to: Timestamp? = nil, limit: Int = 100, cursor: SessionCursor? = nil) {
         self.tenantID = tenantID
@@ -108,14 +131,18 @@ public struct SessionQuery: Sendable, Equatable {
 /// Where a page of sessions ends: `first_occurred_at` (ms) and `session_id` of its last session. Its text form
 /// (`{ms}_{session_id}`) is the `cursor` of the HTTP API.
 public struct SessionCursor: Sendable, Equatable {
+    /// The session's `first_occurred_at`, milliseconds since the Unix epoch.
     public let firstOccurredAt: Int64
+    /// The session's id (canonical lower-case UUID).
     public let sessionID: String
 
+    /// A cursor of given values (not checked).
     public init(firstOccurredAt: Int64, sessionID: String) {
         self.firstOccurredAt = firstOccurredAt
         self.sessionID = sessionID
     }
 
+    /// `{firstOccurredAt}_{sessionID}`: the HTTP API's cursor text, read back by ``init(text:)``.
     public var text: String { "\(firstOccurredAt)_\(sessionID)" }
 
     /// Parses ``text``; `nil` for anything else (the caller answers `400`).
@@ -128,10 +155,12 @@ public struct SessionCursor: Sendable, Equatable {
 
 /// Session counts for metrics.
 public struct SessionCounts: Sendable, Equatable {
+    /// Sessions per `status` (`open`, `completed`, `cancelled`, `timed_out`); a status without sessions has no entry.
     public var byStatus: [String: Int]
     /// Sessions due for finalization now (a backlog here means the pass is behind or failing).
     public var due: Int
 
+    /// Counts of given values (not checked).
     public init(byStatus: [String: Int], due: Int) {
         self.byStatus = byStatus
         self.due = due

@@ -30,12 +30,17 @@ public protocol WeightModelStore: Sendable {
 
 /// A finalized session revision that may teach its station's model.
 public struct CalibrationCandidate: Sendable, Equatable {
+    /// The session's tenant.
     public let tenantID: String
+    /// The session's id (canonical lower-case UUID).
     public let sessionID: String
+    /// The station it teaches: the session's `station_id`, else the `device_id` that opened it.
     public let station: String
+    /// The finalized revision (≥ 1) this candidate is, the session's latest.
     public let revision: Int
     /// The session's scale weight (kg) and bird count.
     public let weightKg: Double
+    /// The session's bird count.
     public let birdCount: Int
     /// The `weighvision.session.finalized` payload of this revision (its `bird_count_source` and `anomalies`).
     public let resultJSON: String?
@@ -43,6 +48,7 @@ public struct CalibrationCandidate: Sendable, Equatable {
     /// when no image had a bird standing alone.
     public let singleBirdAreaPx: Double?
 
+    /// A candidate of given values (not checked).
     public init(tenantID: String, sessionID: String, station: String, revision: Int, weightKg: Double, birdCount: Int,
                 resultJSON: String?, singleBirdAreaPx: Double?) {
         self.tenantID = tenantID
@@ -63,6 +69,7 @@ public struct CalibrationPair: Sendable, Equatable {
     /// Scale weight ÷ bird count, kg.
     public var weightKg: Double
 
+    /// A pair of given values (not checked).
     public init(areaPixels: Double, weightKg: Double) {
         self.areaPixels = areaPixels
         self.weightKg = weightKg
@@ -71,20 +78,33 @@ public struct CalibrationPair: Sendable, Equatable {
 
 /// A stored model of one station: `weight_kg = a · area_px^b`, version `{station}/v{version}`.
 public struct StationModel: Sendable, Equatable {
+    /// How the model was made: `fit` by edge-vision-inference from the station's pairs, or `import`ed by an operator
+    /// (`farmiq-edge model import`).
     public enum Origin: String, Sendable { case fit, `import` }
 
+    /// The station's tenant.
     public var tenantID: String
+    /// The station: a `station_id`, or the scale's `device_id` for sessions that name none.
     public var station: String
+    /// 1, 2, … per `(tenant, station)`, assigned by ``WeightModelStore/add(_:)``.
     public var version: Int
+    /// The factor `a` of `weight_kg = a · area_px^b`.
     public var a: Double
+    /// The exponent `b` of `weight_kg = a · area_px^b` (1.5 is the constant-density exponent).
     public var b: Double
     /// Sessions the fit used, and its leave-one-out mean absolute percentage error (0.03 = 3%).
     public var sessions: Int
+    /// The leave-one-out MAPE; `nil` when not measured (too few sessions, or an import without `cv_mape`).
     public var crossValidatedMAPE: Double?
+    /// Whether results made with it say `calibrated: true` (decided by edge-vision-inference when fitting or
+    /// importing it).
     public var calibrated: Bool
+    /// How the model was made.
     public var origin: Origin
+    /// When the model was stored.
     public var createdAt: Timestamp
 
+    /// A model of given values (not checked); ``WeightModelStore/add(_:)`` assigns the `version`.
     public init(tenantID: String, station: String, version: Int = 0, a: Double, b: Double, sessions: Int, crossValidatedMAPE: Double?,
                 calibrated: Bool, origin: Origin, createdAt: Timestamp) {
         self.tenantID = tenantID
