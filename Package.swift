@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "farmiq-edge", targets: ["farmiq-edge"]),
+        // For Benchmarks/SQLiteWrappers (the wrapper against GRDB); not used by the product.
+        .library(name: "FarmIQSQLite", targets: ["FarmIQSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -25,7 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0"..<"5.0.0"),
         // gzip of sync bodies (the forwarder's batches, cloud-sim's bounded inflate).
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
-        // Streaming multipart/form-data parser of media uploads.
+        // multipart/form-data bodies built by the weigh-station simulator and the media benchmark (the media store
+        // reads uploads with its own MultipartScanner: measured, see README).
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         // Already built for Hummingbird; named for HTTPField.Name.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
@@ -83,7 +86,7 @@ let package = Package(
         // Migrations and stores on SQLite and PostgreSQL.
         .target(
             name: "FarmIQStorage",
-            dependencies: [
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), 
                 "FarmIQCore",
                 "FarmIQSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -143,7 +146,6 @@ let package = Package(
                 "FarmIQHTTP",
                 "FarmIQStorage",
                 "CTurboJPEG",
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -183,7 +185,7 @@ let package = Package(
         // edge-ingress-gateway: MQTT → validated batches → owners, ack after commit.
         .target(
             name: "IngressGateway",
-            dependencies: [
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), 
                 "FarmIQCore",
                 "FarmIQStorage",
                 "FarmIQMQTT",
@@ -215,7 +217,7 @@ let package = Package(
         // Wiring: build functions for each mode, HTTP app, ops endpoints, simulators.
         .target(
             name: "FarmIQApp",
-            dependencies: [
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), 
                 "FarmIQCore",
                 "FarmIQStorage",
                 "FarmIQMQTT",
@@ -291,7 +293,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncForwarderTests",
-            dependencies: [
+            dependencies: [.product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), 
                 "SyncForwarder", "FarmIQStorage", "FarmIQCore", "FarmIQTestSupport", "CloudSim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -300,7 +302,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "FarmIQCoreTests", dependencies: ["FarmIQCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FarmIQCoreTests", dependencies: [.product(name: "Logging", package: "swift-log"), "FarmIQCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VisionInferenceTests",
             dependencies: ["VisionInference", "MediaStore", "FarmIQStorage", "FarmIQCore", .product(name: "Prometheus", package: "swift-prometheus")],
@@ -313,7 +315,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FarmIQMQTTTests",
-            dependencies: [
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), 
                 "FarmIQMQTT", "FarmIQCore", "FarmIQTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -321,8 +323,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "IngressGatewayTests", dependencies: ["IngressGateway", "TelemetryTimeseries", "FarmIQCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "FarmIQStorageTests", dependencies: ["FarmIQStorage", "FarmIQCore", "FarmIQTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IngressGatewayTests", dependencies: ["FarmIQStorage", "IngressGateway", "TelemetryTimeseries", "FarmIQCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FarmIQStorageTests", dependencies: [.product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"), "FarmIQStorage", "FarmIQCore", "FarmIQTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FarmIQIntegrationTests",
             dependencies: [

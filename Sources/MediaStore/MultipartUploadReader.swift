@@ -1,9 +1,8 @@
 import FarmIQCore
-import MultipartKit
 import NIOCore
 
 /// Reads the `multipart/form-data` body of a media upload (`contracts.md` §3) as it streams in, with
-/// multipart-kit's `MultipartParser`, and hands back the image bytes to write; nothing but a bounded prefix of the
+/// ``MultipartScanner``, and hands back the image bytes to write; nothing but a bounded prefix of the
 /// image (for the JPEG header parse) and the small fields stays in memory.
 ///
 /// Every bound of ``MediaUploadLimits`` is checked while reading, so a hostile body is refused at the first byte
@@ -32,10 +31,8 @@ public final class MultipartUploadReader {
 
     static let fieldNames: Set<String> = ["event_id", "captured_at", "session_id"]
 
-    private let parser: MultipartParser
+    private var scanner: MultipartScanner
     private let limits: MediaUploadLimits
-    private let closeDelimiter: [UInt8]
-    private var tail: [UInt8] = []
 
     private var headers: [(name: String, value: String)] = []
     private var headerBytes = 0
@@ -68,24 +65,33 @@ public final class MultipartUploadReader {
             throw EdgeError(.invalidRequest, "multipart/form-data needs a boundary of 1 to 70 printable characters")
         }
         self.limits = limits
-        self.parser = MultipartParser(boundary: boundary)
-        self.closeDelimiter = Array("--\(boundary)--".utf8)
-        parser.onHeader = { [unowned self] name, value in self.header(name: name, value: value) }
-        parser.onBody = { [unowned self] buffer in self.body(&buffer) }
-        parser.onPartComplete = { [unowned self] in self.partComplete() }
+        self.scanner = MultipartScanner(boundary: boundary, maxLineBytes: limits.maxSilentBytes)
     }
 
     /// Feeds the next bytes of the body; returns the image bytes among them, in order.
     public func consume(_ buffer: ByteBuffer) throws(EdgeError) -> [ByteBuffer] {
-        remember(tailOf: buffer)
         var buffer = buffer
         while buffer.readableBytes > 0 {
-            let slice = buffer.readSlice(length: min(8192, buffer.readableBytes))!
+            // Slices of 64 KiB: a body that never gets to a part is refused after at most one slice.
+            let slice = buffer.readSlice(length: min(65_536, buffer.readableBytes))!
             silentBytes += slice.readableBytes
             do {
-                try parser.execute(slice)
+                try scanner.feed(slice) { event in
+                    switch event {
+                    case .header(let name, let value): header(name: name, value: value)
+                    case .body(var bytes): body(&bytes)
+                    case .partComplete: partComplete()
+                    }
+                }
             } catch {
-                throw EdgeError(.invalidRequest, "malformed multipart body (a part header line is not `name: value`)")
+                switch error {
+                case .malformedHeader:
+                    throw EdgeError(.invalidRequest, "malformed multipart body (a part header line is not `name: value`)")
+                case .headerLineTooLong:
+                    throw EdgeError(.invalidRequest, "malformed multipart body: a part header line longer than \(limits.maxSilentBytes) bytes")
+                case .malformedDelimiter:
+                    throw EdgeError(.invalidRequest, "malformed multipart body: a boundary is followed by neither CRLF nor `--`")
+                }
             }
             if let failure { throw failure }
             if silentBytes > limits.maxSilentBytes {
@@ -100,9 +106,7 @@ public final class MultipartUploadReader {
     /// Checks the body is complete (it ended with the closing boundary) and valid; returns what it carried.
     public func finish() throws(EdgeError) -> Upload {
         if let failure { throw failure }
-        var end = tail[...]
-        while let last = end.last, last == 0x0D || last == 0x0A || last == 0x20 || last == 0x09 { end = end.dropLast() }
-        guard end.count >= closeDelimiter.count, end.suffix(closeDelimiter.count).elementsEqual(closeDelimiter) else {
+        guard scanner.isComplete else {
             throw EdgeError(.invalidRequest, "malformed multipart body: it ends before the closing boundary (a truncated upload?)")
         }
         guard sawImage else { throw EdgeError(.invalidRequest, "the part `image` is missing (contracts.md §3)") }
@@ -122,7 +126,7 @@ public final class MultipartUploadReader {
         return Upload(eventID: eventID, capturedAt: capturedAt, sessionID: sessionID, header: header, sizeBytes: imageBytes)
     }
 
-    // MARK: Parser callbacks (they cannot throw: the first failure is kept and thrown by `consume`)
+    // MARK: Scanner events (they cannot throw: the first failure is kept and thrown by `consume`)
 
     private func header(name: String, value: String) {
         silentBytes = 0
@@ -257,11 +261,5 @@ public final class MultipartUploadReader {
 
     private func notJPEG() -> EdgeError {
         EdgeError(.unsupportedMediaType, "the image is not a JPEG (checked on its bytes: SOI marker and frame header; contracts.md §3)")
-    }
-
-    private func remember(tailOf buffer: ByteBuffer) {
-        let keep = closeDelimiter.count + 8
-        tail.append(contentsOf: buffer.readableBytesView.suffix(keep))
-        if tail.count > keep { tail.removeFirst(tail.count - keep) }
     }
 }

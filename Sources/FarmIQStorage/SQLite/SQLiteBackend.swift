@@ -2,7 +2,7 @@ import FarmIQCore
 import FarmIQSQLite
 import Foundation
 import Logging
-import PostgresNIO  // re-exports NIO (NIOThreadPool); FarmIQStorage declares no direct NIO dependency
+import PostgresNIO  // NIOThreadPool (NIOPosix, re-exported by PostgresNIO)
 
 /// The SQLite side of ``EdgeDatabase``: one writer connection on its own thread, a few reader connections
 /// on a small thread pool, both off Swift's cooperative pool (SQLite calls block).
