@@ -8,7 +8,7 @@ let package = Package(
     name: "sqlite-wrappers",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../.."),
+        .package(name: "farmiq-edge", path: "../.."),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
