@@ -23,6 +23,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// - Throws: `EdgeError` `.databaseUnavailable` when the file cannot be opened; any error of a pragma.
     public init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000, pragmas: [String]) throws(EdgeError) {
         self.path = path
+        _ = SQLiteConnection.processSettings
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -45,6 +46,12 @@ public final class SQLiteConnection: @unchecked Sendable {
     deinit {
         close()
     }
+
+    /// SQLite's process-wide settings, applied once before the first connection opens: memory statistics off
+    /// (they put a global mutex around every allocation SQLite makes; measured on the ingest path).
+    private static let processSettings: Void = {
+        _ = farmiq_sqlite3_disable_memstatus()
+    }()
 
     /// Finalizes the cached statements and closes the connection. Idempotent.
     public func close() {

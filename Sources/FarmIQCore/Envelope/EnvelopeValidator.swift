@@ -42,6 +42,34 @@ public struct EnvelopeValidator: Sendable {
         maxEventAgeMilliseconds + maxClockAheadMilliseconds + 3_600_000
     }
 
+    /// ``validate(topic:payload:receivedAt:)`` of a payload already in an array (what the gateway holds): the same
+    /// checks, compiled for `[UInt8]` instead of through the generic collection.
+    public func validate(topic: String, payload: [UInt8], receivedAt: Timestamp) -> Result<IngestMessage, IngestRejection> {
+        do {
+            return .success(try validateThrowing(topic: topic, payload: payload, receivedAt: receivedAt))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// True when every byte is below 0x80 (then the bytes are valid UTF-8).
+    static func isASCII(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var index = 0
+            let count = raw.count
+            var high: UInt64 = 0
+            while index + 8 <= count {
+                high |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                index += 8
+            }
+            while index < count {
+                high |= UInt64(raw[index])
+                index += 1
+            }
+            return high & 0x8080_8080_8080_8080 == 0
+        }
+    }
+
     /// Validates one message. Returns the message or the reason it can never be valid.
     public func validate(topic: String, payload: some Collection<UInt8>, receivedAt: Timestamp) -> Result<IngestMessage, IngestRejection> {
         do {
@@ -58,7 +86,8 @@ public struct EnvelopeValidator: Sendable {
             throw IngestRejection(.payloadTooLarge, "payload is \(payload.count) bytes, limit \(maxPayloadBytes)")
         }
         let bytes = Array(payload)
-        guard String(validating: bytes, as: UTF8.self) != nil else {
+        // Most payloads are ASCII: checked a word at a time; only others are decoded to check their UTF-8.
+        guard Self.isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil else {
             throw IngestRejection(.invalidUTF8, "payload is not valid UTF-8")
         }
         let document: JSONValue

@@ -53,6 +53,9 @@ public struct TelemetryMessage: Sendable, Equatable {
     public let payloadJSON: String
     /// When the edge received it (the edge's clock).
     public let receivedAt: Timestamp
+    /// The cloud event's JSON (``OutboxEvent/body``), built here, when the message is validated: the gateway
+    /// validates batch N+1 while batch N commits, so this work stays off the database writer's thread.
+    public let outboxBody: String
 
     /// A message of already validated values; `payloadJSON` `nil`: `payload` serialised with ``JSONWriter``.
     public init(
@@ -63,8 +66,10 @@ public struct TelemetryMessage: Sendable, Equatable {
         self.header = header
         self.readings = readings
         self.payload = payload
-        self.payloadJSON = payloadJSON ?? JSONWriter.write(payload)
+        let payloadJSON = payloadJSON ?? JSONWriter.write(payload)
+        self.payloadJSON = payloadJSON
         self.receivedAt = receivedAt
+        self.outboxBody = OutboxEvent.body(address: address, header: header, payloadJSON: payloadJSON)
     }
 }
 

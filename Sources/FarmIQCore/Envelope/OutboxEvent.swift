@@ -24,6 +24,14 @@ public struct OutboxEvent: Sendable, Equatable {
 
     /// The cloud event for a device message: the envelope with the topic's ids.
     public init(address: DeviceAddress, header: EnvelopeHeader, payloadJSON: String) {
+        self.init(
+            tenantID: address.tenantID, eventID: header.eventID, eventType: header.eventType, occurredAt: header.occurredAt,
+            body: OutboxEvent.body(address: address, header: header, payloadJSON: payloadJSON))
+    }
+
+    /// The JSON of the cloud event for a device message (`contracts.md` §4): the envelope with the topic's ids and the
+    /// payload's bytes as received.
+    public static func body(address: DeviceAddress, header: EnvelopeHeader, payloadJSON: String) -> String {
         var body = ""
         body.reserveCapacity(256 + payloadJSON.utf8.count)
         body += "{\"tenant_id\":"
@@ -48,12 +56,14 @@ public struct OutboxEvent: Sendable, Equatable {
         body += ",\"payload\":"
         body += payloadJSON
         body += "}"
-        self.init(tenantID: address.tenantID, eventID: header.eventID, eventType: header.eventType, occurredAt: header.occurredAt, body: body)
+        return body
     }
 
-    /// The cloud event of a telemetry message, its payload forwarded as received.
+    /// The cloud event of a telemetry message, its payload forwarded as received (the body built at validation).
     public init(_ message: TelemetryMessage) {
-        self.init(address: message.address, header: message.header, payloadJSON: message.payloadJSON)
+        self.init(
+            tenantID: message.address.tenantID, eventID: message.header.eventID, eventType: message.header.eventType,
+            occurredAt: message.header.occurredAt, body: message.outboxBody)
     }
 
     /// The cloud event of a device event, its payload forwarded as received.

@@ -20,6 +20,14 @@ public struct DeviceAddress: Sendable, Hashable, CustomStringConvertible {
         self.deviceID = deviceID
     }
 
+    /// An address of ids the caller has checked with ``Identifier/isValidName(_:)`` (the topic parser).
+    init(validatedTenantID tenantID: String, farmID: String, barnID: String, deviceID: String) {
+        self.tenantID = tenantID
+        self.farmID = farmID
+        self.barnID = barnID
+        self.deviceID = deviceID
+    }
+
     /// `{tenant}/{farm}/{barn}/{device}`: how operators name a device (`farmiq-edge devices add …`).
     public var description: String { "\(tenantID)/\(farmID)/\(barnID)/\(deviceID)" }
 

@@ -4,7 +4,11 @@
 public enum Identifier {
     /// `tenant_id`, `farm_id`, `barn_id`, `device_id`, `station_id`: 1–64 chars of `[A-Za-z0-9_-]`.
     public static func isValidName(_ value: some StringProtocol) -> Bool {
-        let utf8 = value.utf8
+        isValidName(value.utf8)
+    }
+
+    /// ``isValidName(_:)`` of UTF-8 bytes.
+    public static func isValidName(_ utf8: some Collection<UInt8>) -> Bool {
         guard !utf8.isEmpty, utf8.count <= 64 else { return false }
         for byte in utf8 {
             switch byte {

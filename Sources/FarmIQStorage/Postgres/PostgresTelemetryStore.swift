@@ -3,11 +3,12 @@ import PostgresNIO
 
 /// ``TelemetryStore`` on PostgreSQL.
 ///
-/// A batch costs two round trips: one `SELECT` finds the messages already stored, then one statement
-/// writes everything with array binds (`unnest`): the outbox rows, the raw rows (one per message) joined to their outbox ids,
-/// and the pre-aggregated roll-up upserts, as data-modifying CTEs of one statement (atomic on its own).
-/// A concurrent writer of the same message makes the plain `INSERT` fail with a unique violation; the
-/// batch is then retried and the retry counts that message as a duplicate.
+/// A batch costs one round trip: one statement writes everything with array binds (`unnest`): the event-id register,
+/// the outbox rows, the raw rows (one per message) joined to their outbox ids, and the pre-aggregated roll-up
+/// upserts, as data-modifying CTEs of one statement (atomic on its own). A message stored before (a redelivery), or
+/// by a concurrent writer, makes the register's plain `INSERT` fail with a unique violation and nothing is written;
+/// then a `SELECT` finds the stored messages and the statement writes the others (two more round trips, only for
+/// such batches), and a retry counts a concurrent writer's message as a duplicate.
 ///
 /// COPY FROM (supported by PostgresNIO 1.33) is not used: it needs its own round trips per table and the
 /// outbox ids would have to come back separately; the single statement already binds everything at once.
@@ -20,7 +21,19 @@ struct PostgresTelemetryStore: TelemetryStore {
             MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
         }
         let candidates = unique.map { messages[$0] }
+        // Most batches hold no message stored before: they cost one round trip, the write alone, which the
+        // database refuses as a whole (a unique violation) when one was stored; then the check below finds it.
+        var optimistic = true
         return try await backend.retryingConflicts {
+            if optimistic {
+                optimistic = false
+                do {
+                    try await insert(candidates)
+                    return IngestCounts(inserted: candidates.count, duplicates: repeats)
+                } catch let error as EdgeError where error.code == .writeConflict {
+                    // Stored before (a redelivery), or by a concurrent writer: check, then write what is new.
+                }
+            }
             let existing = try await existingKeys(candidates)
             let fresh = existing.isEmpty
                 ? candidates

@@ -14,8 +14,9 @@ struct AggregateAccumulator {
                     tenantID: message.address.tenantID, farmID: message.address.farmID, barnID: message.address.barnID,
                     deviceID: message.address.deviceID, metric: reading.metric, bucketSeconds: size.seconds,
                     bucketStart: size.bucketStart(of: occurredAt).millisecondsSinceEpoch)
-                if deltas[key] != nil {
-                    deltas[key]!.add(value: reading.value, occurredAt: ms, eventID: message.header.eventID, index: index)
+                // One hash and lookup per key (the check-then-insert form hashed the key's five strings twice).
+                if let slot = deltas.index(forKey: key) {
+                    deltas.values[slot].add(value: reading.value, occurredAt: ms, eventID: message.header.eventID, index: index)
                 } else {
                     deltas[key] = AggregateDelta(value: reading.value, occurredAt: ms, eventID: message.header.eventID, index: index)
                 }
