@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import CloudSim
 import FarmIQApp
 import FarmIQCore
 import FarmIQStorage
@@ -9,11 +8,14 @@ import Prometheus
 import SyncForwarder
 
 /// `farmiq-edge bench drain`: a backlog of N telemetry events in the outbox, then the real forwarder
-/// drains it to an in-process `cloud-sim` over loopback HTTP. Prints events/s and this process's peak
-/// RSS (forwarder and cloud-sim together); then, as the baseline, the textbook claim-and-mark loop on
+/// drains it to a child `cloud-sim` over loopback HTTP. Prints events/s, the CPU per event of the forwarder and of
+/// `cloud-sim` apart, and this process's peak RSS; then, as the baseline, the textbook claim-and-mark loop on
 /// the same database without HTTP (``OutboxDrainBenchmark``, `.skipLocked`). Needs a scratch database.
 public enum DrainBenchmark {
-    public static func run(configuration: EdgeConfiguration, events: Int, logger: Logger) async throws -> String {
+    /// `executable`: this binary (it runs `cloud-sim` as a child); `cloudPort`: the child's port.
+    public static func run(
+        configuration: EdgeConfiguration, events: Int, executable: String, cloudPort: Int = 18_095, logger: Logger
+    ) async throws -> String {
         try await EdgeTools.withDatabase(configuration, logger: logger) { database in
             try await database.migrate()
             let before = try await database.outbox.stats(now: .now())
@@ -41,31 +43,43 @@ public enum DrainBenchmark {
             }
             let fillSeconds = (ContinuousClock.now - fillStart).seconds
 
-            // 2. The cloud and the forwarder.
+            // 2. The cloud (a child `cloud-sim`, so its CPU is measured apart from the forwarder's) and the forwarder.
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("farmiq-drain-\(EventID.v7().suffix(12))").path
-            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            let cloud = try CloudSimServer(
-                configuration: CloudSimConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory, token: "bench"),
-                logger: logger, onBound: { continuation.yield($0) })
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let port = cloudPort
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: executable)
+            child.arguments = ["cloud-sim", "--port", "\(port)", "--data-directory", directory, "--log-level", "warning"]
+            try child.run()
+            defer { if child.isRunning { child.terminate(); child.waitUntilExit() } }
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            let result: (Double, Int) = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await cloud.run() }
-                var iterator = ports.makeAsyncIterator()
-                guard let port = await iterator.next() else { throw EdgeError(.internalError, "cloud-sim did not bind") }
+            let cloudURL = "http://127.0.0.1:\(port)"
+            let result: (seconds: Double, duplicates: Int, forwarderCPU: Double, cloudCPU: Double)
+            do {
+                try await waitForCloud(http, base: cloudURL, child: child)
                 let forwarder = SyncForwarder(
-                    configuration: SyncForwarderConfiguration(cloudURL: "http://127.0.0.1:\(port)", token: "bench", edgeID: configuration.edgeID),
+                    configuration: SyncForwarderConfiguration(cloudURL: cloudURL, token: "bench", edgeID: configuration.edgeID),
                     store: database.outbox, httpClient: http, registry: PrometheusCollectorRegistry(), logger: logger)
+                let cpuStart = (ProcessStats.cpuSeconds(pid: getpid()) ?? 0, ProcessStats.cpuSeconds(pid: child.processIdentifier) ?? 0)
                 let start = ContinuousClock.now
-                group.addTask { try await forwarder.run() }
-                while try await cloud.controller.stats().uniqueEvents < events {
-                    try await Task.sleep(for: .milliseconds(50))
+                result = try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await forwarder.run() }
+                    // Every 100 ms (±1% of the run): the stats come from cloud-sim's store.
+                    while try await cloudStats(http, base: cloudURL).unique < events {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    let seconds = (ContinuousClock.now - start).seconds
+                    let forwarderCPU = (ProcessStats.cpuSeconds(pid: getpid()) ?? 0) - cpuStart.0
+                    let cloudCPU = (ProcessStats.cpuSeconds(pid: child.processIdentifier) ?? 0) - cpuStart.1
+                    group.cancelAll()
+                    return (seconds, try await cloudStats(http, base: cloudURL).duplicates, forwarderCPU, cloudCPU)
                 }
-                let seconds = (ContinuousClock.now - start).seconds
-                group.cancelAll()
-                return (seconds, try await cloud.controller.stats().duplicate)
+                try await http.shutdown()
+            } catch {
+                try? await http.shutdown()
+                throw error
             }
-            try await http.shutdown()
-            let rate = Double(events) / result.0
+            let rate = Double(events) / result.seconds
             let catchUp = 17_280_000 / rate
             let peakRSS = ProcessStats.peakRSS(pid: getpid()) ?? 0
             // 3. The baseline on the same database: the textbook claim-500-and-mark loop, no HTTP.
@@ -73,12 +87,37 @@ public enum DrainBenchmark {
             return """
                 drain benchmark: \(events) events, database \(configuration.databaseURL)
                   backlog written in \(String(format: "%.1f", fillSeconds)) s (\(Int(Double(events) / fillSeconds)) events/s through the telemetry store)
-                  drained to cloud-sim (gzip, 4 batches of 1000 in flight, loopback): \(Int(rate)) events/s, \(result.1) duplicates
-                  peak RSS of this process (forwarder + cloud-sim): \(peakRSS / 1_048_576) MiB
+                  drained to cloud-sim (gzip, 4 batches of 1000 in flight, loopback): \(Int(rate)) events/s, \(result.duplicates) duplicates
+                  CPU per event: forwarder (this process: read, encode, gzip, HTTP) \(micros(result.forwarderCPU, events)) µs, \
+                cloud-sim (child: HTTP, gunzip, parse, dedupe store) \(micros(result.cloudCPU, events)) µs
+                  peak RSS of this process (the forwarder): \(peakRSS / 1_048_576) MiB
                   catch-up of a 24-hour outage at 200 msg/s (17.28 M events) at this rate: \(Int(catchUp / 60)) min \(Int(catchUp) % 60) s
                   baseline, same database, no HTTP: claim 500 rows (FOR UPDATE SKIP LOCKED on PostgreSQL) and mark them \
                 delivered: \(Int(baseline.rowsPerSecond)) rows/s; the drain above is \(String(format: "%.1f", rate / baseline.rowsPerSecond))x that
                 """
         }
+    }
+
+    private static func micros(_ seconds: Double, _ events: Int) -> String {
+        String(format: "%.1f", seconds * 1_000_000 / Double(max(1, events)))
+    }
+
+    private static func waitForCloud(_ http: HTTPClient, base: String, child: Process) async throws {
+        for _ in 0..<300 {
+            guard child.isRunning else { throw EdgeError(.internalError, "the cloud-sim child exited early") }
+            if (try? await cloudStats(http, base: base)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw EdgeError(.internalError, "the cloud-sim child did not answer in 30 s")
+    }
+
+    /// `unique_events` and `duplicate` of `GET /admin/stats`.
+    private static func cloudStats(_ http: HTTPClient, base: String) async throws -> (unique: Int, duplicates: Int) {
+        let response = try await http.execute(HTTPClientRequest(url: base + "/admin/stats"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok, let document = try? JSONParser.parse(Array(buffer: body)),
+            case .number(let unique)? = document["unique_events"], case .number(let duplicates)? = document["duplicate"]
+        else { throw EdgeError(.upstreamUnavailable, "cloud-sim stats unreadable") }
+        return (Int(unique.value), Int(duplicates.value))
     }
 }

@@ -196,7 +196,7 @@ struct BenchOutboxCommand: AsyncParsableCommand {
 
 struct BenchDrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "drain", abstract: "Drain an outbox backlog to an in-process cloud-sim with the real forwarder. Needs a scratch database.")
+        commandName: "drain", abstract: "Drain an outbox backlog to a child cloud-sim with the real forwarder. Needs a scratch database.")
 
     @Option(help: "backlog size") var events: Int = 1_000_000
     @OptionGroup var options: ConfigurationOptions
@@ -204,7 +204,8 @@ struct BenchDrainCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = options.resolve()
         let logger = options.bootstrapToolLogging(configuration, label: "farmiq-bench")
-        print(try await DrainBenchmark.run(configuration: configuration, events: max(1, events), logger: logger))
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        print(try await DrainBenchmark.run(configuration: configuration, events: max(1, events), executable: executable, logger: logger))
     }
 }
 
