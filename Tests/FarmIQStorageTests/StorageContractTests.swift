@@ -222,6 +222,12 @@ struct StorageContractTests {
             #expect(after.pending == 4)
             #expect(after.deadLetter == 1)
             #expect(after.oldestPendingAgeSeconds >= 69.5 && after.oldestPendingAgeSeconds < 90)
+            // Delivered rows purged, then more written: the count stays exact (SQLite counts by ids, not rows).
+            #expect(try await db.outbox.purgeDelivered(stream: OutboxStream.cloud, olderThan: later, chunkSize: 10) == 2)
+            _ = try await db.telemetry.ingest((5..<8).map { Fixtures.telemetry(at: Int64($0) * 1000, readings: [("temperature", 1)]) })
+            let grown = try await db.outbox.stats(now: later)
+            #expect(grown.pending == 7)
+            #expect(grown.deadLetter == 1)
         }
     }
 

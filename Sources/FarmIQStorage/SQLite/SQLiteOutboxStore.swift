@@ -6,21 +6,28 @@ import FarmIQSQLite
 struct SQLiteOutboxStore: OutboxStore {
     let backend: SQLiteBackend
 
+    /// Pending rows are counted from ids, in O(log n): the last id minus the first pending id, plus one. Rows after
+    /// the cursor are never deleted (the purge removes only delivered rows, a parked event stays where it was) and
+    /// one writer's `AUTOINCREMENT` ids leave no gap (a rolled-back insert rolls back `sqlite_sequence` too), so
+    /// this is the count. `count(*)` walked every pending row on each `/metrics` scrape: after days offline, tens of
+    /// millions of rows, seconds of CPU per scrape while ingest needs it.
     func stats(now: Timestamp) async throws -> OutboxStats {
         try await backend.read { connection in
             let statement = try connection.statement("""
-                SELECT (SELECT count(*) FROM sync_outbox WHERE id > c.last_id),
+                SELECT (SELECT max(id) FROM sync_outbox),
+                       (SELECT id FROM sync_outbox WHERE id > c.last_id ORDER BY id LIMIT 1),
                        (SELECT created_at FROM sync_outbox WHERE id > c.last_id ORDER BY id LIMIT 1),
                        (SELECT count(*) FROM sync_dead_letters)
                 FROM sync_cursor c WHERE c.stream = 'cloud'
                 """)
             defer { statement.reset() }
             guard try statement.step() else { return OutboxStats(pending: 0, oldestPendingAgeSeconds: 0, deadLetter: 0) }
-            let oldest = statement.isNull(1) ? nil : statement.int64(1)
+            let pending = statement.isNull(1) ? 0 : statement.int(0) - statement.int(1) + 1
+            let oldest = statement.isNull(2) ? nil : statement.int64(2)
             return OutboxStats(
-                pending: statement.int(0),
+                pending: pending,
                 oldestPendingAgeSeconds: OutboxStats.age(oldestCreatedAt: oldest, now: now),
-                deadLetter: statement.int(2))
+                deadLetter: statement.int(3))
         }
     }
 
