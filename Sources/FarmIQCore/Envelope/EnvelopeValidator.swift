@@ -42,16 +42,6 @@ public struct EnvelopeValidator: Sendable {
         maxEventAgeMilliseconds + maxClockAheadMilliseconds + 3_600_000
     }
 
-    /// ``validate(topic:payload:receivedAt:)`` of a payload already in an array (what the gateway holds): the same
-    /// checks, compiled for `[UInt8]` instead of through the generic collection.
-    public func validate(topic: String, payload: [UInt8], receivedAt: Timestamp) -> Result<IngestMessage, IngestRejection> {
-        do {
-            return .success(try validateThrowing(topic: topic, payload: payload, receivedAt: receivedAt))
-        } catch {
-            return .failure(error)
-        }
-    }
-
     /// True when every byte is below 0x80 (then the bytes are valid UTF-8).
     static func isASCII(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
@@ -71,7 +61,10 @@ public struct EnvelopeValidator: Sendable {
     }
 
     /// Validates one message. Returns the message or the reason it can never be valid.
-    public func validate(topic: String, payload: some Collection<UInt8>, receivedAt: Timestamp) -> Result<IngestMessage, IngestRejection> {
+    ///
+    /// The payload is an array (what the gateway holds), not any collection: a generic entry point, called from
+    /// another module, runs unspecialised, with metadata lookups per message (seen in the ingest profile).
+    public func validate(topic: String, payload: [UInt8], receivedAt: Timestamp) -> Result<IngestMessage, IngestRejection> {
         do {
             return .success(try validateThrowing(topic: topic, payload: payload, receivedAt: receivedAt))
         } catch {
@@ -80,12 +73,11 @@ public struct EnvelopeValidator: Sendable {
     }
 
     /// ``validate(topic:payload:receivedAt:)`` with the ``IngestRejection`` thrown instead of returned.
-    public func validateThrowing(topic: String, payload: some Collection<UInt8>, receivedAt: Timestamp) throws(IngestRejection) -> IngestMessage {
+    public func validateThrowing(topic: String, payload bytes: [UInt8], receivedAt: Timestamp) throws(IngestRejection) -> IngestMessage {
         let parsedTopic = try IngestTopic.parse(topic)
-        guard payload.count <= maxPayloadBytes else {
-            throw IngestRejection(.payloadTooLarge, "payload is \(payload.count) bytes, limit \(maxPayloadBytes)")
+        guard bytes.count <= maxPayloadBytes else {
+            throw IngestRejection(.payloadTooLarge, "payload is \(bytes.count) bytes, limit \(maxPayloadBytes)")
         }
-        let bytes = Array(payload)
         // Most payloads are ASCII: checked a word at a time; only others are decoded to check their UTF-8.
         guard Self.isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil else {
             throw IngestRejection(.invalidUTF8, "payload is not valid UTF-8")
