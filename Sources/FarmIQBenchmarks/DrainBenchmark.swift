@@ -56,7 +56,7 @@ public enum DrainBenchmark {
             let cloudURL = "http://127.0.0.1:\(port)"
             let result: (seconds: Double, duplicates: Int, forwarderCPU: Double, cloudCPU: Double)
             do {
-                try await waitForCloud(http, base: cloudURL, child: child)
+                try await BenchmarkChild.waitUntilReady(child, name: "cloud-sim", http: http, base: cloudURL, timeout: .seconds(30))
                 let forwarder = SyncForwarder(
                     configuration: SyncForwarderConfiguration(cloudURL: cloudURL, token: "bench", edgeID: configuration.edgeID),
                     store: database.outbox, httpClient: http, registry: PrometheusCollectorRegistry(), logger: logger)
@@ -100,15 +100,6 @@ public enum DrainBenchmark {
 
     private static func micros(_ seconds: Double, _ events: Int) -> String {
         String(format: "%.1f", seconds * 1_000_000 / Double(max(1, events)))
-    }
-
-    private static func waitForCloud(_ http: HTTPClient, base: String, child: Process) async throws {
-        for _ in 0..<300 {
-            guard child.isRunning else { throw EdgeError(.internalError, "the cloud-sim child exited early") }
-            if (try? await cloudStats(http, base: base)) != nil { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw EdgeError(.internalError, "the cloud-sim child did not answer in 30 s")
     }
 
     /// `unique_events` and `duplicate` of `GET /admin/stats`.

@@ -132,7 +132,7 @@ public struct IngestBenchmark: Sendable {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             let base = "http://127.0.0.1:\(configuration.httpPort)"
-            try await waitUntilReady(http, base: base, child: child)
+            try await BenchmarkChild.waitUntilReady(child, name: "all-in-one", http: http, base: base)
             let before = try await committedCount(http, base: base)
             let publisher = try makePublisher(clientID: "bench-pub2-\(runID)")
             let result = try await withThrowingTaskGroup(of: Void.self) { group -> EndToEnd in
@@ -168,18 +168,6 @@ public struct IngestBenchmark: Sendable {
             try? await http.shutdown()
             throw error
         }
-    }
-
-    private func waitUntilReady(_ http: HTTPClient, base: String, child: Process) async throws {
-        for _ in 0..<600 {
-            guard child.isRunning else { throw EdgeError(.internalError, "the all-in-one child exited early") }
-            if let response = try? await http.execute(HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(2)),
-                response.status == .ok {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw EdgeError(.internalError, "the all-in-one child did not become ready in 60 s")
     }
 
     private func committedCount(_ http: HTTPClient, base: String) async throws -> Int {

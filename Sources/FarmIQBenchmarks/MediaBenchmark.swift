@@ -128,12 +128,7 @@ public struct MediaBenchmark: Sendable {
         let base = "http://127.0.0.1:\(configuration.httpPort)"
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.clients)))
         do {
-            for attempt in 0... {
-                guard child.isRunning else { throw EdgeError(.internalError, "the media-store child exited early") }
-                if let response = try? await http.execute(HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(2)), response.status == .ok { break }
-                if attempt > 600 { throw EdgeError(.internalError, "the media-store child did not become ready") }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            try await BenchmarkChild.waitUntilReady(child, name: "media-store", http: http, base: base)
             let boundary = "farmiq-bench-boundary"
             let head = ByteBuffer(string: "--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"b.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
             let imageBuffer = ByteBuffer(bytes: image)
