@@ -1,8 +1,9 @@
 import FarmIQCore
 import PostgresNIO
 
-/// ``IngressStore`` on PostgreSQL: like telemetry, a lookup of the stored events, then one statement
-/// inserting the outbox rows and the events.
+/// ``IngressStore`` on PostgreSQL: like telemetry, one statement inserting the event-id register, the outbox rows
+/// and the events; a batch holding an event stored before also looks them up
+/// (``PostgresBackend/writeNewMessages(_:key:operation:insert:)``).
 struct PostgresIngressStore: IngressStore {
     let backend: PostgresBackend
 
@@ -12,31 +13,10 @@ struct PostgresIngressStore: IngressStore {
             MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
         }
         let candidates = unique.map { events[$0] }
-        return try await backend.retryingConflicts {
-            let existing = try await existingKeys(candidates)
-            let fresh = candidates.filter { !existing.contains(MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)) }
-            if !fresh.isEmpty {
-                try await insert(fresh)
-            }
-            return IngestCounts(inserted: fresh.count, duplicates: repeats + candidates.count - fresh.count)
-        }
-    }
-
-    private func existingKeys(_ events: [DeviceEvent]) async throws -> Set<MessageKey> {
-        let rows = try await backend.query("""
-            SELECT e.tenant_id, e.event_id::text FROM ingest_event_ids e
-            JOIN unnest(\(events.map(\.address.tenantID))::text[], \(events.map(\.header.eventID))::uuid[]) AS k(tenant_id, event_id)
-              ON e.tenant_id = k.tenant_id AND e.event_id = k.event_id
-            """, "store events")
-        var keys = Set<MessageKey>()
-        do {
-            for try await (tenant, eventID) in rows.decode((String, String).self) {
-                keys.insert(MessageKey(tenantID: tenant, eventID: eventID))
-            }
-        } catch {
-            throw PostgresErrors.map(error, "store events")
-        }
-        return keys
+        let inserted = try await backend.writeNewMessages(
+            candidates, key: { MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID) }, operation: "store events"
+        ) { fresh in try await insert(fresh) }
+        return IngestCounts(inserted: inserted, duplicates: repeats + candidates.count - inserted)
     }
 
     private func insert(_ events: [DeviceEvent]) async throws {

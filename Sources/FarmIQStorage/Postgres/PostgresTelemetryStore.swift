@@ -5,10 +5,8 @@ import PostgresNIO
 ///
 /// A batch costs one round trip: one statement writes everything with array binds (`unnest`): the event-id register,
 /// the outbox rows, the raw rows (one per message) joined to their outbox ids, and the pre-aggregated roll-up
-/// upserts, as data-modifying CTEs of one statement (atomic on its own). A message stored before (a redelivery), or
-/// by a concurrent writer, makes the register's plain `INSERT` fail with a unique violation and nothing is written;
-/// then a `SELECT` finds the stored messages and the statement writes the others (two more round trips, only for
-/// such batches), and a retry counts a concurrent writer's message as a duplicate.
+/// upserts, as data-modifying CTEs of one statement (atomic on its own). A batch holding a message stored before
+/// costs two more (``PostgresBackend/writeNewMessages(_:key:operation:insert:)``).
 ///
 /// COPY FROM (supported by PostgresNIO 1.33) is not used: it needs its own round trips per table and the
 /// outbox ids would have to come back separately; the single statement already binds everything at once.
@@ -21,47 +19,10 @@ struct PostgresTelemetryStore: TelemetryStore {
             MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
         }
         let candidates = unique.map { messages[$0] }
-        // Most batches hold no message stored before: they cost one round trip, the write alone, which the
-        // database refuses as a whole (a unique violation) when one was stored; then the check below finds it.
-        var optimistic = true
-        return try await backend.retryingConflicts {
-            if optimistic {
-                optimistic = false
-                do {
-                    try await insert(candidates)
-                    return IngestCounts(inserted: candidates.count, duplicates: repeats)
-                } catch let error as EdgeError where error.code == .writeConflict {
-                    // Stored before (a redelivery), or by a concurrent writer: check, then write what is new.
-                }
-            }
-            let existing = try await existingKeys(candidates)
-            let fresh = existing.isEmpty
-                ? candidates
-                : candidates.filter { !existing.contains(MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)) }
-            if !fresh.isEmpty {
-                try await insert(fresh)
-            }
-            return IngestCounts(inserted: fresh.count, duplicates: repeats + candidates.count - fresh.count)
-        }
-    }
-
-    private func existingKeys(_ messages: [TelemetryMessage]) async throws -> Set<MessageKey> {
-        let tenants = messages.map(\.address.tenantID)
-        let eventIDs = messages.map(\.header.eventID)
-        let rows = try await backend.query("""
-            SELECT r.tenant_id, r.event_id::text FROM ingest_event_ids r
-            JOIN unnest(\(tenants)::text[], \(eventIDs)::uuid[]) AS k(tenant_id, event_id)
-              ON r.tenant_id = k.tenant_id AND r.event_id = k.event_id
-            """, "ingest telemetry")
-        var keys = Set<MessageKey>()
-        do {
-            for try await (tenant, eventID) in rows.decode((String, String).self) {
-                keys.insert(MessageKey(tenantID: tenant, eventID: eventID))
-            }
-        } catch {
-            throw PostgresErrors.map(error, "ingest telemetry")
-        }
-        return keys
+        let inserted = try await backend.writeNewMessages(
+            candidates, key: { MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID) }, operation: "ingest telemetry"
+        ) { fresh in try await insert(fresh) }
+        return IngestCounts(inserted: inserted, duplicates: repeats + candidates.count - inserted)
     }
 
     private func insert(_ messages: [TelemetryMessage]) async throws {
