@@ -181,3 +181,23 @@ struct TimestampFormattingTests {
         #expect(Timestamp(rfc3339: now.rfc3339) == now)
     }
 }
+
+@Suite("Timestamp formatting: edges and a seeded sample")
+struct TimestampFormattingSampleTests {
+    @Test("before 1970 and past 9999 still format (no validated input reaches them)")
+    func outsideTheValidatedRange() {
+        #expect(Timestamp(millisecondsSinceEpoch: -1).rfc3339 == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp(millisecondsSinceEpoch: Timestamp.maxMilliseconds + 1).rfc3339 == "10000-01-01T00:00:00.000Z")
+    }
+
+    @Test("every formatted instant is 24 bytes and parses back to itself (seeded sample over 1970–9999)")
+    func roundTrip() {
+        var random = SplitMix64(seed: 3339)
+        for _ in 0..<20_000 {
+            let ms = Int64(random.next() % UInt64(Timestamp.maxMilliseconds + 1))
+            let text = Timestamp(millisecondsSinceEpoch: ms).rfc3339
+            #expect(text.utf8.count == 24)
+            #expect(Timestamp(rfc3339: text)?.millisecondsSinceEpoch == ms, "\(ms) → \(text)")
+        }
+    }
+}

@@ -167,6 +167,29 @@ struct OutboxContractTests {
         }
     }
 
+    /// `telemetry_raw` has no key of its own (migration 10): a retried telemetry dead letter finds its raw row
+    /// through the series index, so raw retention keeps the row until the new outbox row is delivered.
+    @Test(arguments: DatabaseEngine.allCases)
+    func retriedTelemetryDeadLetterRelinksItsRawRow(engine: DatabaseEngine) async throws {
+        try await TestDatabase.with(engine) { db in
+            let ids = try await Self.ingest(db, count: 4)
+            let lease = try #require(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "t", durationMilliseconds: 60_000))
+            let rows = try await db.readFinal(after: lease.cursor, limit: 100, count: 4)
+            let rejected = [OutboxRejection(row: rows[2], reason: "refused by the cloud")]
+            #expect(try await db.outbox.commit(OutboxDelivery(owner: "t", through: rows.last!.position, rejections: rejected, tenants: ["tenant-a"])))
+            let parked = try await db.outbox.deadLetters(limit: 10)
+            #expect(parked.map(\.eventID) == [ids[2]])
+
+            #expect(try await db.outbox.retryDeadLetters(.all) == 1)
+            let again = try await db.readFinal(after: rows.last!.position, limit: 100, count: 1)
+            #expect(again.map(\.eventID) == [ids[2]])
+            let newID = try #require(again.first?.position.id)
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT count(*) FROM telemetry_raw WHERE outbox_id = \(newID)") == 1)
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT count(*) FROM telemetry_raw WHERE outbox_id = \(rows[2].position.id)") == 0)
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT count(*) FROM telemetry_raw") == 4)
+        }
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func leaseFencesAStaleOwner(engine: DatabaseEngine) async throws {
         try await TestDatabase.with(engine) { db in

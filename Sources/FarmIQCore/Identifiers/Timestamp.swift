@@ -37,15 +37,38 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// RFC 3339 in UTC with milliseconds: `2026-11-29T04:48:42.123Z`.
     public var description: String { rfc3339 }
 
-    /// RFC 3339 in UTC with milliseconds: `2026-11-29T04:48:42.123Z` (also ``description``).
+    /// RFC 3339 in UTC with milliseconds: `2026-11-29T04:48:42.123Z` (also ``description``), always 24 bytes.
+    ///
+    /// Written digit by digit into the string's own storage: this runs for every message the edge stores
+    /// (the outbox body), and the interpolated form cost seven small strings per call.
     public var rfc3339: String {
         let (days, msOfDay) = millisecondsSinceEpoch.floorDivided(by: 86_400_000)
         let (year, month, day) = Timestamp.civil(fromDays: days)
-        let hour = msOfDay / 3_600_000
-        let minute = msOfDay / 60_000 % 60
-        let second = msOfDay / 1000 % 60
-        let millis = msOfDay % 1000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
+        guard (0...9999).contains(year) else {
+            // Outside four-digit years (no validated input gets here): the unpadded year.
+            let ms = msOfDay
+            return "\(year)-\(pad(month, 2))-\(pad(day, 2))T\(pad(ms / 3_600_000, 2)):\(pad(ms / 60_000 % 60, 2)):\(pad(ms / 1000 % 60, 2)).\(pad(ms % 1000, 3))Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var at = 0
+            func put(_ value: Int, _ width: Int) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[at + offset] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                    value /= 10
+                }
+                at += width
+            }
+            func put(_ byte: Character) {
+                buffer[at] = byte.asciiValue!
+                at += 1
+            }
+            let ms = Int(msOfDay)
+            put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
+            put(ms / 3_600_000, 2); put(":"); put(ms / 60_000 % 60, 2); put(":"); put(ms / 1000 % 60, 2); put(".")
+            put(ms % 1000, 3); put("Z")
+            return at
+        }
     }
 
     /// Compact UTC form used in media file names: `YYYYMMDDTHHMMSSmmmZ`.

@@ -192,9 +192,12 @@ struct PostgresOutboxStore: OutboxStore {
             ), ins AS (
                 INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body)
                 SELECT tenant_id, event_id, event_type, occurred_at, \(now), body FROM d ORDER BY id
-                RETURNING id, tenant_id, event_id
+                RETURNING id, tenant_id, event_id, occurred_at, body
             ), raw AS (
-                UPDATE telemetry_raw r SET outbox_id = ins.id FROM ins WHERE r.tenant_id = ins.tenant_id AND r.event_id = ins.event_id
+                -- telemetry_raw has no key of its own (the event-id register is the key): found through the series index.
+                UPDATE telemetry_raw r SET outbox_id = ins.id FROM ins
+                WHERE r.tenant_id = ins.tenant_id AND r.device_id = ins.body::jsonb->>'device_id'
+                  AND r.occurred_at = ins.occurred_at AND r.event_id = ins.event_id
             ), ev AS (
                 UPDATE device_events e SET outbox_id = ins.id FROM ins WHERE e.tenant_id = ins.tenant_id AND e.event_id = ins.event_id
             )

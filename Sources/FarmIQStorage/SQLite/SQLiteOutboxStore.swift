@@ -226,12 +226,16 @@ struct SQLiteOutboxStore: OutboxStore {
                 let requeue = try connection.statement("""
                     INSERT INTO sync_outbox (tenant_id, event_id, event_type, occurred_at, created_at, body)
                     SELECT tenant_id, event_id, event_type, occurred_at, ?2, body FROM sync_dead_letters WHERE id = ?1
-                    RETURNING id, tenant_id, event_id
+                    RETURNING id, tenant_id, event_id, occurred_at, json_extract(body, '$.device_id')
                     """)
-                let relink = [
-                    try connection.statement("UPDATE telemetry_raw SET outbox_id = ?1 WHERE tenant_id = ?2 AND event_id = ?3"),
-                    try connection.statement("UPDATE device_events SET outbox_id = ?1 WHERE tenant_id = ?2 AND event_id = ?3"),
-                ]
+                // `telemetry_raw` has no key of its own (the event-id register is the key): its row is found
+                // through the series index, with the device and time the body carries.
+                let relinkRaw = try connection.statement("""
+                    UPDATE telemetry_raw SET outbox_id = ?1
+                    WHERE tenant_id = ?2 AND device_id = ?4 AND occurred_at = ?5 AND event_id = ?3
+                    """)
+                let relinkEvent = try connection.statement(
+                    "UPDATE device_events SET outbox_id = ?1 WHERE tenant_id = ?2 AND event_id = ?3")
                 let delete = try connection.statement("DELETE FROM sync_dead_letters WHERE id = ?1")
                 var count = 0
                 for id in ids {
@@ -240,13 +244,21 @@ struct SQLiteOutboxStore: OutboxStore {
                     requeue.bind(2, now)
                     guard try requeue.step() else { continue }
                     let outboxID = requeue.int64(0), tenant = requeue.string(1), eventID = requeue.string(2)
+                    let occurredAt = requeue.int64(3), deviceID = requeue.optionalString(4)
                     while try requeue.step() {}
-                    for statement in relink {
-                        statement.reset()
-                        statement.bind(1, outboxID)
-                        statement.bind(2, tenant)
-                        statement.bind(3, eventID)
-                        try statement.run()
+                    relinkEvent.reset()
+                    relinkEvent.bind(1, outboxID)
+                    relinkEvent.bind(2, tenant)
+                    relinkEvent.bind(3, eventID)
+                    try relinkEvent.run()
+                    if let deviceID {
+                        relinkRaw.reset()
+                        relinkRaw.bind(1, outboxID)
+                        relinkRaw.bind(2, tenant)
+                        relinkRaw.bind(3, eventID)
+                        relinkRaw.bind(4, deviceID)
+                        relinkRaw.bind(5, occurredAt)
+                        try relinkRaw.run()
                     }
                     delete.reset()
                     delete.bind(1, id)

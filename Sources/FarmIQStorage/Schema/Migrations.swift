@@ -12,7 +12,9 @@ struct Migration: Sendable {
 /// Timestamps are BIGINT milliseconds since the epoch (UTC) on both engines; `event_id` is `uuid` on
 /// PostgreSQL and canonical lower-case TEXT on SQLite (their orders agree).
 enum Migrations {
-    static let all: [Migration] = [initial, outboxCursor, rawPerMessage, eventIDRegister, weighSessions, devices, media, inference, weightModels]
+    static let all: [Migration] = [
+        initial, outboxCursor, rawPerMessage, eventIDRegister, weighSessions, devices, media, inference, weightModels, rawWithoutKey,
+    ]
 
     static let initial = Migration(
         version: 1,
