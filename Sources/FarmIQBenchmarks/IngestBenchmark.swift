@@ -23,8 +23,15 @@ public struct IngestBenchmark: Sendable {
         public var databaseURL: String
         public var httpPort: Int
         public var executable: String
+        /// Random (v4) event ids instead of time-ordered (v7) ones: both are valid (`contracts.md` §1), and
+        /// random ids land on random pages of every index keyed by them.
+        public var randomEventIDs: Bool
 
-        public init(messages: Int, readingsPerMessage: Int, window: Int, mqttURL: String, databaseURL: String, httpPort: Int, executable: String) {
+        public init(
+            messages: Int, readingsPerMessage: Int, window: Int, mqttURL: String, databaseURL: String, httpPort: Int, executable: String,
+            randomEventIDs: Bool = false
+        ) {
+            self.randomEventIDs = randomEventIDs
             self.messages = messages
             self.readingsPerMessage = readingsPerMessage
             self.window = window
@@ -50,7 +57,8 @@ public struct IngestBenchmark: Sendable {
         let ratio = endToEnd.rate / ceiling
         var report = """
             ingest benchmark: \(configuration.messages) QoS 1 messages of \(configuration.readingsPerMessage) readings, \
-            window \(configuration.window), database \(endToEnd.database)
+            window \(configuration.window), event ids \(configuration.randomEventIDs ? "v4 (random)" : "v7 (time-ordered)"), \
+            database \(endToEnd.database)
               broker ceiling (bare subscriber, immediate ack): \(format(ceiling)) msg/s
               end to end (committed by the gateway):          \(format(endToEnd.rate)) msg/s  = \(format(ratio * 100))% of the ceiling
               gateway peak RSS: \(endToEnd.peakRSS / 1_048_576) MiB
@@ -192,12 +200,14 @@ public struct IngestBenchmark: Sendable {
     private func makePayloads(topicPrefix: String?) -> [ByteBuffer] {
         let metrics = ["temperature", "humidity", "co2", "ammonia", "water.total", "feed.total"]
         let now = Timestamp.now()
+        var random = SplitMix64(seed: 4)
         return (0..<configuration.messages).map { index in
             let readings = (0..<configuration.readingsPerMessage).map { r in
                 "{\"metric\":\"\(metrics[r % metrics.count])\",\"value\":\(20 + (index + r) % 17),\"unit\":\"u\"}"
             }.joined(separator: ",")
             let at = now.adding(milliseconds: Int64(index))
-            return ByteBuffer(string: "{\"schema_version\":1,\"event_id\":\"\(EventID.v7(at: at))\",\"event_type\":\"telemetry.reading\",\"occurred_at\":\"\(at.rfc3339)\",\"payload\":{\"readings\":[\(readings)]}}")
+            let eventID = configuration.randomEventIDs ? EventID.v4(using: &random) : EventID.v7(at: at, using: &random)
+            return ByteBuffer(string: "{\"schema_version\":1,\"event_id\":\"\(eventID)\",\"event_type\":\"telemetry.reading\",\"occurred_at\":\"\(at.rfc3339)\",\"payload\":{\"readings\":[\(readings)]}}")
         }
     }
 

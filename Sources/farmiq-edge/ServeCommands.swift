@@ -156,9 +156,12 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "readings per message") var readings: Int = 3
     @Option(help: "QoS 1 publishes in flight") var window: Int = 1000
     @Option(help: "HTTP port of the child all-in-one") var httpPort: Int = 18_080
+    @Option(name: .customLong("event-ids"), help: "event ids the messages carry: v7 (time-ordered) or v4 (random); devices may send either")
+    var eventIDs: String = "v7"
     @OptionGroup var options: ConfigurationOptions
 
     func validate() throws {
+        guard ["v4", "v7"].contains(eventIDs) else { throw ValidationError("--event-ids must be v4 or v7") }
         guard (1...10_000_000).contains(messages) else { throw ValidationError("--messages must be 1-10000000") }
         guard (1...100).contains(readings) else { throw ValidationError("--readings must be 1-100") }
         guard (1...65_535).contains(window) else { throw ValidationError("--window must be 1-65535") }
@@ -172,7 +175,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
             configuration: .init(
                 messages: messages, readingsPerMessage: readings, window: window, mqttURL: configuration.mqttURL,
                 databaseURL: options.databaseURL ?? ProcessInfo.processInfo.environment["FARMIQ_DATABASE_URL"] ?? "sqlite:///tmp/farmiq-bench.sqlite",
-                httpPort: httpPort, executable: executable),
+                httpPort: httpPort, executable: executable, randomEventIDs: eventIDs == "v4"),
             logger: logger)
         print(try await benchmark.run())
     }

@@ -29,3 +29,22 @@ struct EventIDTests {
         #expect(earlier < later)
     }
 }
+
+@Suite("EventID (UUID v4)")
+struct EventIDVersion4Tests {
+    @Test("version 4 and the RFC 9562 variant, valid to the validator, distinct")
+    func shape() {
+        var rng = SplitMix64(seed: 44)
+        var seen = Set<String>()
+        for _ in 0..<1000 {
+            let id = EventID.v4(using: &rng)
+            let bytes = Array(id.utf8)
+            #expect(bytes.count == 36)
+            #expect(bytes[14] == UInt8(ascii: "4"))
+            #expect([UInt8(ascii: "8"), UInt8(ascii: "9"), UInt8(ascii: "a"), UInt8(ascii: "b")].contains(bytes[19]))
+            #expect(Identifier.isValidUUID(id))
+            seen.insert(id)
+        }
+        #expect(seen.count == 1000)
+    }
+}

@@ -1,4 +1,5 @@
-/// Generates event ids: UUID version 7 (time-ordered) in canonical lower-case text form.
+/// Generates event ids in canonical lower-case text form: UUID version 7 (time-ordered, what the edge makes), or
+/// version 4 (random, which devices may send: `contracts.md` §1).
 public enum EventID {
     /// A UUIDv7 (RFC 9562) for `time` (its milliseconds since the Unix epoch, negative clamped to 0) and 74 random
     /// bits from `generator`; ids of later milliseconds sort after earlier ones.
@@ -19,6 +20,18 @@ public enum EventID {
     public static func v7(at time: Timestamp = .now()) -> String {
         var generator = SystemRandomNumberGenerator()
         return v7(at: time, using: &generator)
+    }
+
+    /// A UUIDv4 (RFC 9562): 122 random bits from `generator`.
+    public static func v4<G: RandomNumberGenerator>(using generator: inout G) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: high >> (8 * UInt64(i))) }
+        for i in 8..<16 { bytes[i] = UInt8(truncatingIfNeeded: low >> (8 * UInt64(i - 8))) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return format(bytes)
     }
 
     static func format(_ bytes: [UInt8]) -> String {
