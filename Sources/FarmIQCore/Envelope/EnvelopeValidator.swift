@@ -82,6 +82,19 @@ public struct EnvelopeValidator: Sendable {
         guard Self.isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil else {
             throw IngestRejection(.invalidUTF8, "payload is not valid UTF-8")
         }
+        // Almost every telemetry envelope has one shape, validated from its bytes; anything else, and every
+        // rejection, goes through the full parse.
+        if parsedTopic.kind == .telemetry,
+            let message = TelemetryFastPath.message(topic: parsedTopic, payload: bytes, receivedAt: receivedAt, validator: self)
+        {
+            return .telemetry(message)
+        }
+        return try validateParsing(topic: parsedTopic, payload: bytes, receivedAt: receivedAt)
+    }
+
+    /// The full path: the envelope parsed into a tree, then ``validateDocument(topic:document:payloadJSON:receivedAt:)``.
+    /// `bytes` passed the size and UTF-8 checks.
+    func validateParsing(topic parsedTopic: IngestTopic, payload bytes: [UInt8], receivedAt: Timestamp) throws(IngestRejection) -> IngestMessage {
         let document: JSONValue
         let payloadRange: Range<Int>?
         do {

@@ -42,28 +42,24 @@ public struct Reading: Sendable, Equatable {
 ///
 /// A value with its fields in one immutable box: a message is handed through the gateway's batch, the
 /// sink and the store, and each copy of eleven reference-counted fields cost eleven retains and releases
-/// (`perf` of `farmiq-edge bench ingest`: 4% of the gateway's samples); now a copy is one.
+/// (`perf` of `farmiq-edge bench ingest`: 4% of the gateway's samples); now a copy is one. The payload is kept
+/// as its JSON text only (``payload`` parses it on demand): nothing on the ingest path reads the tree.
 public struct TelemetryMessage: Sendable, Equatable {
     private final class Storage: Sendable {
         let address: DeviceAddress
         let header: EnvelopeHeader
         let readings: [Reading]
-        let payload: JSONValue
         let payloadJSON: String
         let receivedAt: Timestamp
         let outboxBody: String
 
-        init(
-            address: DeviceAddress, header: EnvelopeHeader, readings: [Reading], payload: JSONValue,
-            payloadJSON: String, receivedAt: Timestamp, outboxBody: String
-        ) {
+        init(address: DeviceAddress, header: EnvelopeHeader, readings: [Reading], payloadJSON: String, receivedAt: Timestamp) {
             self.address = address
             self.header = header
             self.readings = readings
-            self.payload = payload
             self.payloadJSON = payloadJSON
             self.receivedAt = receivedAt
-            self.outboxBody = outboxBody
+            self.outboxBody = OutboxEvent.body(address: address, header: header, payloadJSON: payloadJSON)
         }
     }
 
@@ -75,10 +71,10 @@ public struct TelemetryMessage: Sendable, Equatable {
     public var header: EnvelopeHeader { storage.header }
     /// 1 to ``EnvelopeValidator/maxReadings`` readings, in payload order.
     public var readings: [Reading] { storage.readings }
-    /// The payload as received (validated).
-    public var payload: JSONValue { storage.payload }
+    /// The payload (validated), parsed from ``payloadJSON`` on each use.
+    public var payload: JSONValue { (try? JSONParser.parse(storage.payloadJSON)) ?? .object([]) }
     /// The payload's JSON text, forwarded to the cloud unchanged: the bytes as received when the
-    /// validator had them, else `payload` serialised.
+    /// validator had them, else the payload serialised.
     public var payloadJSON: String { storage.payloadJSON }
     /// When the edge received it (the edge's clock).
     public var receivedAt: Timestamp { storage.receivedAt }
@@ -91,17 +87,21 @@ public struct TelemetryMessage: Sendable, Equatable {
         address: DeviceAddress, header: EnvelopeHeader, readings: [Reading], payload: JSONValue,
         payloadJSON: String? = nil, receivedAt: Timestamp
     ) {
-        let payloadJSON = payloadJSON ?? JSONWriter.write(payload)
-        storage = Storage(
-            address: address, header: header, readings: readings, payload: payload, payloadJSON: payloadJSON,
-            receivedAt: receivedAt, outboxBody: OutboxEvent.body(address: address, header: header, payloadJSON: payloadJSON))
+        self.init(
+            address: address, header: header, readings: readings, payloadJSON: payloadJSON ?? JSONWriter.write(payload),
+            receivedAt: receivedAt)
     }
 
-    /// Equal when every field is equal (the box's identity does not count).
+    /// A message of already validated values, the payload as its JSON text (an object holding `readings`).
+    public init(address: DeviceAddress, header: EnvelopeHeader, readings: [Reading], payloadJSON: String, receivedAt: Timestamp) {
+        storage = Storage(address: address, header: header, readings: readings, payloadJSON: payloadJSON, receivedAt: receivedAt)
+    }
+
+    /// Equal when every field is equal (the box's identity does not count; the payload is compared as its text).
     public static func == (lhs: TelemetryMessage, rhs: TelemetryMessage) -> Bool {
         lhs.storage === rhs.storage
             || (lhs.address == rhs.address && lhs.header == rhs.header && lhs.readings == rhs.readings
-                && lhs.payload == rhs.payload && lhs.payloadJSON == rhs.payloadJSON && lhs.receivedAt == rhs.receivedAt)
+                && lhs.payloadJSON == rhs.payloadJSON && lhs.receivedAt == rhs.receivedAt)
     }
 }
 

@@ -82,7 +82,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Fractions beyond milliseconds are truncated. Years 1970–9999 only: device clocks outside
     /// that range are wrong and the message is rejected.
     public init?(rfc3339 text: some StringProtocol) {
-        let b = Array(text.utf8)
+        guard let parsed = Array(text.utf8).withUnsafeBufferPointer({ Timestamp(rfc3339Bytes: $0) }) else { return nil }
+        self = parsed
+    }
+
+    /// ``init(rfc3339:)`` over UTF-8 bytes (no string made: the gateway's fast path reads them from the payload).
+    public init?(rfc3339Bytes b: UnsafeBufferPointer<UInt8>) {
         guard b.count >= 20, b.count <= 40 else { return nil }
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= b.count else { return nil }
