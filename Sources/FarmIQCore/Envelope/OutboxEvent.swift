@@ -32,31 +32,33 @@ public struct OutboxEvent: Sendable, Equatable {
     /// The JSON of the cloud event for a device message (`contracts.md` §4): the envelope with the topic's ids and the
     /// payload's bytes as received.
     public static func body(address: DeviceAddress, header: EnvelopeHeader, payloadJSON: String) -> String {
-        var body = ""
-        body.reserveCapacity(256 + payloadJSON.utf8.count)
-        body += "{\"tenant_id\":"
-        JSONWriter.writeString(address.tenantID, into: &body)
-        body += ",\"farm_id\":"
-        JSONWriter.writeString(address.farmID, into: &body)
-        body += ",\"barn_id\":"
-        JSONWriter.writeString(address.barnID, into: &body)
-        body += ",\"device_id\":"
-        JSONWriter.writeString(address.deviceID, into: &body)
-        body += ",\"event_id\":"
-        JSONWriter.writeString(header.eventID, into: &body)
-        body += ",\"event_type\":"
-        JSONWriter.writeString(header.eventType, into: &body)
-        body += ",\"occurred_at\":\"\(header.occurredAt.rfc3339)\",\"schema_version\":\(header.schemaVersion)"
+        var body = JSONTextBuilder(capacity: 320 + payloadJSON.utf8.count)
+        body.raw("{\"tenant_id\":")
+        body.string(address.tenantID)
+        body.raw(",\"farm_id\":")
+        body.string(address.farmID)
+        body.raw(",\"barn_id\":")
+        body.string(address.barnID)
+        body.raw(",\"device_id\":")
+        body.string(address.deviceID)
+        body.raw(",\"event_id\":")
+        body.string(header.eventID)
+        body.raw(",\"event_type\":")
+        body.string(header.eventType)
+        body.raw(",\"occurred_at\":\"")
+        body.raw(header.occurredAt.rfc3339)
+        body.raw("\",\"schema_version\":")
+        body.integer(header.schemaVersion)
         if let traceID = header.traceID {
-            body += ",\"trace_id\":"
-            JSONWriter.writeString(traceID, into: &body)
+            body.raw(",\"trace_id\":")
+            body.string(traceID)
         } else {
-            body += ",\"trace_id\":null"
+            body.raw(",\"trace_id\":null")
         }
-        body += ",\"payload\":"
-        body += payloadJSON
-        body += "}"
-        return body
+        body.raw(",\"payload\":")
+        body.raw(payloadJSON)
+        body.raw("}")
+        return body.text
     }
 
     /// The cloud event of a telemetry message, its payload forwarded as received (the body built at validation).

@@ -73,7 +73,7 @@ public struct JSONNumber: Sendable, Equatable {
         return Int(value)
     }
 
-    static func format(_ value: Double) -> String {
+    package static func format(_ value: Double) -> String {
         // JSON has no NaN or infinity: write null rather than invalid text ("inf", "nan").
         guard value.isFinite else { return "null" }
         if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }

@@ -6,24 +6,24 @@ import FarmIQCore
 /// PostgreSQL's `::jsonb`.
 enum ReadingsColumn {
     static func encode(_ readings: [Reading]) -> String {
-        var text = "["
-        text.reserveCapacity(readings.count * 40)
+        var text = JSONTextBuilder(capacity: 2 + readings.count * 40)
+        text.raw("[")
         for (offset, reading) in readings.enumerated() {
-            if offset > 0 { text += "," }
-            text += "["
-            JSONWriter.writeString(reading.metric, into: &text)
-            text += ","
-            text += JSONNumber(reading.value).text
-            text += ","
+            if offset > 0 { text.raw(",") }
+            text.raw("[")
+            text.string(reading.metric)
+            text.raw(",")
+            text.raw(JSONNumber.format(reading.value))
+            text.raw(",")
             if let unit = reading.unit {
-                JSONWriter.writeString(unit, into: &text)
+                text.string(unit)
             } else {
-                text += "null"
+                text.raw("null")
             }
-            text += "]"
+            text.raw("]")
         }
-        text += "]"
-        return text
+        text.raw("]")
+        return text.text
     }
 
     /// Decodes the column; a value that is not the shape above throws (a damaged row is reported,
