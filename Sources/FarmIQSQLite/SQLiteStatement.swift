@@ -16,10 +16,18 @@ public final class SQLiteStatement {
         sqlite3_finalize(handle)
     }
 
-    /// Makes the statement ready for new bindings.
+    /// Makes the statement ready for new bindings (all cleared to NULL).
     public func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
+    }
+
+    /// Makes the statement ready to run again, keeping the bound values: for a statement run once per row whose
+    /// caller binds every parameter each time. SQLite then reuses each parameter's buffer for the next value
+    /// instead of freeing it and allocating a new one (``reset()`` frees them): three allocations less per bound
+    /// string on the ingest writer, where malloc and free were about 5% of the gateway's samples.
+    public func resetKeepingBindings() {
+        sqlite3_reset(handle)
     }
 
     // MARK: Binding (1-based; strings and blobs are copied)

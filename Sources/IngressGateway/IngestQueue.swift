@@ -51,6 +51,17 @@ final class IngestQueue<Element: Sendable>: Sendable {
     }
 
     /// No more elements will come; `next` drains what is left, then returns an empty batch.
+    /// Appends `elements` in order, with one lock and at most one wake-up of the consumer.
+    func append(contentsOf elements: [Element]) {
+        guard !elements.isEmpty else { return }
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.buffer.append(contentsOf: elements)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
     func finish() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.finished = true

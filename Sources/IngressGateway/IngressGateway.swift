@@ -71,14 +71,21 @@ public final class IngressGateway: Service, Sendable {
             // (Cheaper per message than `cancelOnGracefulShutdown()`, which merges two sequences.)
             let mqtt = self.mqtt
             await cancelWhenGracefulShutdown {
-                for await message in mqtt.messages {
-                    let payload = Array(message.payload.readableBytesView)
-                    // Keep only what the acknowledgement needs: the payload slice would pin the whole
-                    // read buffer it came from until the batch commits.
-                    var ackHandle = message
-                    ackHandle.payload = ByteBuffer()
-                    queue.append(Pending(mqtt: ackHandle, received: ReceivedMessage(
-                        topic: message.topic, payload: payload, receivedAt: .now(), discardedPayloadSize: message.discardedPayloadSize)))
+                // One element per socket read: the consumer wakes, and the queue is locked, once per read.
+                for await messages in mqtt.messageBatches {
+                    let receivedAt = Timestamp.now()
+                    var pending: [Pending] = []
+                    pending.reserveCapacity(messages.count)
+                    for message in messages {
+                        let payload = Array(message.payload.readableBytesView)
+                        // Keep only what the acknowledgement needs: the payload slice would pin the whole
+                        // read buffer it came from until the batch commits.
+                        var ackHandle = message
+                        ackHandle.payload = ByteBuffer()
+                        pending.append(Pending(mqtt: ackHandle, received: ReceivedMessage(
+                            topic: message.topic, payload: payload, receivedAt: receivedAt, discardedPayloadSize: message.discardedPayloadSize)))
+                    }
+                    queue.append(contentsOf: pending)
                 }
             }
             logger.info("gateway intake stopped; committing what was received", metadata: ["queue.count": "\(queue.count)"])

@@ -47,6 +47,21 @@ struct GatewayLogicTests {
         #expect(await queue.next(maximum: 5) == [])
     }
 
+    @Test("a socket read's messages enter the queue in order, in batches cut at the batch size, and wake a waiting consumer")
+    func queueTakesReadsWhole() async {
+        let queue = IngestQueue<Int>()
+        async let waiting = queue.next(maximum: 4)
+        queue.append(contentsOf: [1, 2, 3])
+        #expect(await waiting == [1, 2, 3])
+        queue.append(contentsOf: [])
+        queue.append(contentsOf: [4, 5, 6])
+        queue.append(7)
+        queue.append(contentsOf: [8, 9])
+        #expect(await queue.next(maximum: 4) == [4, 5, 6, 7])
+        #expect(await queue.next(maximum: 4) == [8, 9])
+        #expect(queue.count == 0)
+    }
+
     @Test("backoff ceilings double up to the cap; waits stay within the ceiling")
     func backoff() {
         var backoff = RetryBackoff(base: .milliseconds(100), cap: .seconds(1))

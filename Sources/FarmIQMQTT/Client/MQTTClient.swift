@@ -38,8 +38,12 @@ import ServiceLifecycle
 public final class MQTTClient: Service, Sendable {
     /// The configuration the client was created with.
     public let configuration: MQTTClientConfiguration
-    /// Inbound messages for the client's whole lifetime; finishes when the client stops.
-    public let messages: AsyncStream<MQTTMessage>
+    /// Inbound messages for the client's whole lifetime, in batches: the messages decoded from one socket read,
+    /// in order. Finishes when the client stops. Read either this or ``messages``, not both.
+    public let messageBatches: AsyncStream<[MQTTMessage]>
+
+    /// Inbound messages one by one (``messageBatches`` flattened); finishes when the client stops.
+    public var messages: MQTTMessageSequence { MQTTMessageSequence(batches: messageBatches) }
 
     /// Counts of connection events since the client was created.
     public let statistics = MQTTClientStatistics()
@@ -62,8 +66,8 @@ public final class MQTTClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.eventLoop = eventLoopGroup.next()
-        let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
-        self.messages = stream
+        let (stream, continuation) = AsyncStream.makeStream(of: [MQTTMessage].self, bufferingPolicy: .unbounded)
+        self.messageBatches = stream
         self.states = MQTTConnectionStateBroadcaster()
         self.runState = MQTTRunState(eventLoop: self.eventLoop)
         self.session = MQTTSessionHandler(

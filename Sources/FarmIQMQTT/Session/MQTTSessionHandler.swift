@@ -11,7 +11,7 @@ final class MQTTSessionHandler: @unchecked Sendable {
     let eventLoop: any EventLoop
     private var logger: Logger
     private var stateMachine: MQTTSessionStateMachine
-    private let messages: AsyncStream<MQTTMessage>.Continuation
+    private let messages: AsyncStream<[MQTTMessage]>.Continuation
     private let states: MQTTConnectionStateBroadcaster
     private let connectTimeout: TimeAmount
 
@@ -38,7 +38,7 @@ final class MQTTSessionHandler: @unchecked Sendable {
         eventLoop: any EventLoop,
         configuration: MQTTSessionStateMachine.Configuration,
         connectTimeout: TimeAmount,
-        messages: AsyncStream<MQTTMessage>.Continuation,
+        messages: AsyncStream<[MQTTMessage]>.Continuation,
         states: MQTTConnectionStateBroadcaster,
         statistics: MQTTClientStatistics,
         logger: Logger
@@ -271,8 +271,9 @@ final class MQTTSessionHandler: @unchecked Sendable {
 
     private func deliverPending() {
         guard !self.pendingDeliveries.isEmpty else { return }
-        for message in self.pendingDeliveries { self.messages.yield(message) }
-        self.pendingDeliveries.removeAll(keepingCapacity: true)
+        // The messages of one socket read as one element: a consumer wakes once per read, not once per message.
+        self.messages.yield(self.pendingDeliveries)
+        self.pendingDeliveries = []
     }
 
     private func closeConnection(_ error: MQTTError, disconnectReason: UInt8?) {

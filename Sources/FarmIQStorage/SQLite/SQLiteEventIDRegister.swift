@@ -18,7 +18,7 @@ struct SQLiteEventIDRegister {
 
     /// Records the id; `false` when it was already there (a duplicate).
     func insertIfNew(tenantID: String, eventID: String) throws -> Bool {
-        statement.reset()
+        statement.resetKeepingBindings()  // all three bound below
         statement.bind(1, tenantID)
         statement.bind(2, eventID)
         statement.bind(3, seenAt)

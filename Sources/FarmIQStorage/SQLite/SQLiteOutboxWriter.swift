@@ -16,7 +16,7 @@ struct SQLiteOutboxWriter {
 
     /// Inserts the event; the new row's id is `connection.lastInsertRowID`.
     func insert(_ event: OutboxEvent) throws {
-        statement.reset()
+        statement.resetKeepingBindings()  // all six bound below
         statement.bind(1, event.tenantID)
         statement.bind(2, event.eventID)
         statement.bind(3, event.eventType)

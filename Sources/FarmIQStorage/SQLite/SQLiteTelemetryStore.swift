@@ -89,7 +89,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
             try outbox.insert(OutboxEvent(message))
             let outboxID = connection.lastInsertRowID
 
-            raw.reset()
+            raw.resetKeepingBindings()  // all nine bound below
             raw.bind(1, address.tenantID)
             raw.bind(2, header.eventID)
             raw.bind(3, address.farmID)
@@ -111,7 +111,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
         }
         let upsert = try connection.statement(aggregateUpsertSQL)
         for (key, delta) in deltas {
-            upsert.reset()
+            upsert.resetKeepingBindings()  // all fourteen bound below
             upsert.bind(1, key.tenantID)
             upsert.bind(2, key.farmID)
             upsert.bind(3, key.barnID)
