@@ -4,8 +4,8 @@ import Synchronization
 ///
 /// The reader appends every received message; the committer takes everything waiting (up to a
 /// batch size) each time it is free. Under load, batches grow while a commit is in flight; when
-/// idle, a message is committed at once. The queue is bounded by the broker's flow control
-/// (Receive Maximum: unacknowledged messages), so it needs no bound of its own.
+/// idle, a message is committed at once. The queue is bounded by the MQTT client's flow control
+/// (Receive Maximum and its byte bound on unacknowledged messages), so it needs no bound of its own.
 final class IngestQueue<Element: Sendable>: Sendable {
     private struct State {
         /// Elements from `head` on are waiting; those before it were taken (compacted lazily, so a
@@ -17,13 +17,25 @@ final class IngestQueue<Element: Sendable>: Sendable {
 
         var waiting: Int { buffer.count - head }
 
-        mutating func take(_ maximum: Int) -> [Element] {
-            if head == 0 && buffer.count <= maximum {
+        mutating func take(_ maximum: Int, maximumWeight: Int, weight: (Element) -> Int) -> [Element] {
+            var end = head + min(maximum, waiting)
+            if maximumWeight < .max {
+                // At least one element, then as many as fit in `maximumWeight`.
+                var total = weight(buffer[head])
+                var cut = head + 1
+                while cut < end {
+                    let next = total + weight(buffer[cut])
+                    if next > maximumWeight { break }
+                    total = next
+                    cut += 1
+                }
+                end = cut
+            }
+            if head == 0 && end == buffer.count {
                 var batch: [Element] = []
                 swap(&batch, &buffer)
                 return batch
             }
-            let end = head + min(maximum, waiting)
             let batch = Array(buffer[head..<end])
             head = end
             if head == buffer.count {
@@ -38,8 +50,12 @@ final class IngestQueue<Element: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
+    private let weight: @Sendable (Element) -> Int
 
-    init() {}
+    /// A queue whose batches are bounded by count and by the summed `weight` of their elements (e.g. bytes).
+    init(weight: @escaping @Sendable (Element) -> Int = { _ in 0 }) {
+        self.weight = weight
+    }
 
     func append(_ element: Element) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -50,7 +66,6 @@ final class IngestQueue<Element: Sendable>: Sendable {
         waiter?.resume()
     }
 
-    /// No more elements will come; `next` drains what is left, then returns an empty batch.
     /// Appends `elements` in order, with one lock and at most one wake-up of the consumer.
     func append(contentsOf elements: [Element]) {
         guard !elements.isEmpty else { return }
@@ -62,6 +77,7 @@ final class IngestQueue<Element: Sendable>: Sendable {
         waiter?.resume()
     }
 
+    /// No more elements will come; `next` drains what is left, then returns an empty batch.
     func finish() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.finished = true
@@ -73,12 +89,14 @@ final class IngestQueue<Element: Sendable>: Sendable {
 
     var count: Int { state.withLock { $0.waiting } }
 
-    /// Waits until something is queued (or the queue is finished) and takes up to `maximum` elements.
-    /// Returns an empty array only when finished and drained. One consumer at a time.
-    func next(maximum: Int) async -> [Element] {
+    /// Waits until something is queued (or the queue is finished) and takes up to `maximum` elements whose
+    /// weights sum to at most `maximumWeight` (always at least one element). Returns an empty array only when
+    /// finished and drained. One consumer at a time.
+    func next(maximum: Int, maximumWeight: Int = .max) async -> [Element] {
+        let weight = self.weight
         while true {
             let batch = state.withLock { state -> [Element]? in
-                if state.waiting > 0 { return state.take(maximum) }
+                if state.waiting > 0 { return state.take(maximum, maximumWeight: maximumWeight, weight: weight) }
                 return state.finished ? [] : nil
             }
             if let batch { return batch }

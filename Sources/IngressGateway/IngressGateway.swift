@@ -58,7 +58,7 @@ public final class IngressGateway: Service, Sendable {
     }
 
     public func run() async throws {
-        let queue = IngestQueue<Pending>()
+        let queue = IngestQueue<Pending>(weight: { $0.received.payload.count })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.commitLoop(queue) }
             // Subscribing runs beside the intake, not before it: with a resumed session the broker
@@ -125,7 +125,7 @@ public final class IngressGateway: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while true {
-                    let batch = await queue.next(maximum: self.configuration.batchSize)
+                    let batch = await queue.next(maximum: self.configuration.batchSize, maximumWeight: self.configuration.batchBytes)
                     if batch.isEmpty { break }
                     let classified = ClassifiedBatch(batch.map(\.received), validator: self.configuration.validator)
                     guard await slot.put((batch, classified)) else { break }

@@ -10,6 +10,10 @@ public struct IngressGatewayConfiguration: Sendable {
     public var tenant: String
     /// Most messages committed in one batch.
     public var batchSize: Int
+    /// Most payload bytes committed in one batch (at least one message per batch). 16 MiB by default: with
+    /// envelopes at the contract's 64 KiB, a batch of `batchSize` could otherwise reach 128 MiB, and in cluster
+    /// mode exceed the telemetry service's request limit (``FarmIQCore/GatewayBatch/maxBodyBytes``).
+    public var batchBytes: Int
     /// Backoff between commit attempts while the database (or telemetry service) is unavailable.
     public var retryBase: Duration
     public var retryCap: Duration
@@ -22,7 +26,8 @@ public struct IngressGatewayConfiguration: Sendable {
     public init(
         shareGroup: String? = "farmiq-ingress",
         tenant: String = "+",
-        batchSize: Int = 500,
+        batchSize: Int = 2000,
+        batchBytes: Int = 16 * 1024 * 1024,
         retryBase: Duration = .milliseconds(100),
         retryCap: Duration = .seconds(5),
         validator: EnvelopeValidator = EnvelopeValidator(),
@@ -34,6 +39,7 @@ public struct IngressGatewayConfiguration: Sendable {
         self.shareGroup = shareGroup
         self.tenant = tenant
         self.batchSize = batchSize
+        self.batchBytes = batchBytes
         self.retryBase = retryBase
         self.retryCap = retryCap
         self.validator = validator

@@ -398,6 +398,35 @@ struct MQTTSessionStateMachineTests {
         #expect(!machine.holdsReads)
     }
 
+    @Test func readsAreHeldAtOurUnacknowledgedBytesWhateverTheCount() {
+        var configuration = Self.configuration(receiveMaximum: 1000)
+        configuration.maximumUnacknowledgedBytes = 100
+        var machine = MQTTSessionStateMachine(configuration: configuration)
+        _ = connected(&machine)
+        func receive(_ id: UInt16, bytes: Int) -> MQTTAckToken? {
+            let publish = MQTTPacket.Publish(topic: "in", payload: ByteBuffer(repeating: 0x61, count: bytes), qos: .atLeastOnce, packetID: id)
+            guard case .deliver(let message) = machine.publishReceived(publish) else { return nil }
+            return message.ackToken
+        }
+        // Topic (2 bytes) plus payload: 42 + 42 = 84 held, under 100.
+        let first = receive(1, bytes: 40), second = receive(2, bytes: 40)
+        #expect(!machine.holdsReads)
+        // A redelivery of the same id counts once.
+        _ = receive(2, bytes: 40)
+        #expect(machine.unackedIncomingBytes == 84)
+        #expect(!machine.holdsReads)
+        let third = receive(3, bytes: 20)
+        #expect(machine.unackedIncomingBytes == 106)
+        #expect(machine.holdsReads)
+        #expect(machine.acknowledge(first!) != nil)
+        #expect(machine.unackedIncomingBytes == 64)
+        #expect(!machine.holdsReads)
+        #expect(machine.acknowledge(second!) != nil)
+        #expect(machine.acknowledge(second!) == nil)  // twice: nothing more released
+        #expect(machine.acknowledge(third!) != nil)
+        #expect(machine.unackedIncomingBytes == 0)
+    }
+
     @Test func heldReadsNeverTimeOutThePingButStillSendIt() {
         var machine = MQTTSessionStateMachine(configuration: Self.configuration())
         _ = connected(&machine)

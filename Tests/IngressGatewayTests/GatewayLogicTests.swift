@@ -62,6 +62,17 @@ struct GatewayLogicTests {
         #expect(queue.count == 0)
     }
 
+    @Test("a batch is cut at its byte bound too, and always takes at least one element")
+    func queueCutsAtItsWeight() async {
+        let queue = IngestQueue<Int>(weight: { $0 })
+        queue.append(contentsOf: [40, 40, 30, 100, 5, 5])
+        #expect(await queue.next(maximum: 10, maximumWeight: 100) == [40, 40])
+        #expect(await queue.next(maximum: 10, maximumWeight: 100) == [30])
+        #expect(await queue.next(maximum: 10, maximumWeight: 50) == [100])  // heavier than the bound alone
+        #expect(await queue.next(maximum: 1, maximumWeight: 100) == [5])
+        #expect(await queue.next(maximum: 10, maximumWeight: 100) == [5])
+    }
+
     @Test("backoff ceilings double up to the cap; waits stay within the ceiling")
     func backoff() {
         var backoff = RetryBackoff(base: .milliseconds(100), cap: .seconds(1))

@@ -80,6 +80,7 @@ public final class MQTTClient: Service, Sendable {
                 cleanStart: configuration.cleanStart,
                 sessionExpirySeconds: UInt32(clamping: configuration.sessionExpiry.components.seconds),
                 receiveMaximum: max(1, configuration.receiveMaximum),
+                maximumUnacknowledgedBytes: max(1, configuration.maximumUnacknowledgedBytes),
                 maximumIncomingPacketSize: max(configuration.advertisedMaximumPacketSize, configuration.maximumPacketSize),
                 maximumOutgoingInFlight: max(1, configuration.maximumOutgoingInFlight),
                 pingTimeout: TimeAmount(configuration.pingTimeout)

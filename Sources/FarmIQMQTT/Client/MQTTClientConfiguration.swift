@@ -40,6 +40,10 @@ public struct MQTTClientConfiguration: Sendable {
     /// MQTT 5 Receive Maximum: how many QoS 1 messages the broker may have in flight to us
     /// (i.e. delivered but not yet acknowledged by the application). Default 1024.
     public var receiveMaximum: UInt16
+    /// Client-side flow control by size: the client stops reading from the socket while the application holds
+    /// this many bytes (topic plus payload) of unacknowledged QoS 1 messages, whatever their count, so memory
+    /// stays bounded when messages are large. Default 32 MiB.
+    public var maximumUnacknowledgedBytes: Int
     /// Our own cap on outgoing QoS 1 messages in flight; the broker's Receive Maximum also
     /// applies (MQTT 5). Default 65,535.
     public var maximumOutgoingInFlight: Int
@@ -78,6 +82,7 @@ public struct MQTTClientConfiguration: Sendable {
         self.cleanStart = false
         self.sessionExpiry = .seconds(7 * 24 * 3600)
         self.receiveMaximum = 1024
+        self.maximumUnacknowledgedBytes = 32 * 1024 * 1024
         self.maximumOutgoingInFlight = 65_535
         self.maximumPacketSize = MQTTPacketDecoder.defaultMaximumPacketSize
         self.advertisedMaximumPacketSize = 16 * 1024 * 1024

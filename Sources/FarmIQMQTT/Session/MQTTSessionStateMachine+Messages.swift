@@ -83,7 +83,12 @@ extension MQTTSessionStateMachine {
         case .atLeastOnce:
             // A repeated id (the broker must not, but may after DUP) is delivered again; the
             // first acknowledgement answers it, later ones are dropped.
-            self.unackedIncoming.insert(publish.packetID)
+            let size = UInt32(clamping: publish.topic.utf8.count + publish.payload.readableBytes)
+            if !self.unackedIncoming.insert(publish.packetID) {
+                self.unackedIncomingBytes -= Int(self.unackedIncomingSizes[Int(publish.packetID)])
+            }
+            self.unackedIncomingSizes[Int(publish.packetID)] = size
+            self.unackedIncomingBytes += Int(size)
             token = MQTTAckToken(packetID: publish.packetID, generation: self.generation)
         case .exactlyOnce:
             return .closeConnection(MQTTError(.unsupported, "QoS 2 PUBLISH received; this client subscribes with QoS ≤ 1"), disconnectReason: 0x9B)
@@ -107,14 +112,19 @@ extension MQTTSessionStateMachine {
     /// Mosquitto 2.0.11 (Debian 12) does: after a PUBACK it moves its whole queue in flight (fixed in
     /// 2.0.13, "inflight quota management"), which after a long outage would be millions of messages
     /// in the client's memory. Held reads leave them in the broker, as the protocol intends.
+    ///
+    /// Also held while the unacknowledged messages hold ``Configuration/maximumUnacknowledgedBytes`` or more: a count
+    /// alone lets envelopes at the contract's 64 KiB limit pile up to Receive Maximum × 64 KiB in memory.
     var holdsReads: Bool {
         self.unackedIncoming.count >= Int(self.configuration.receiveMaximum)
+            || self.unackedIncomingBytes >= self.configuration.maximumUnacknowledgedBytes
     }
 
     mutating func acknowledge(_ token: MQTTAckToken) -> MQTTPacket.PubAck? {
         guard token.packetID != 0, token.generation == self.generation, self.isConnected,
               self.unackedIncoming.remove(token.packetID)
         else { return nil }
+        self.unackedIncomingBytes -= Int(self.unackedIncomingSizes[Int(token.packetID)])
         return MQTTPacket.PubAck(packetID: token.packetID)
     }
 

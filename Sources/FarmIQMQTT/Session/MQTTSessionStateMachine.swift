@@ -17,6 +17,9 @@ struct MQTTSessionStateMachine {
         var cleanStart: Bool
         var sessionExpirySeconds: UInt32
         var receiveMaximum: UInt16
+        /// Client-side flow control by size: reads are held while the application holds this many bytes of
+        /// unacknowledged QoS 1 messages (topic plus payload), whatever their count.
+        var maximumUnacknowledgedBytes: Int = .max
         /// Sent to an MQTT 5 broker as Maximum Packet Size: above it the broker drops a message for us without
         /// a trace, so it is larger than what the client buffers (larger PUBLISHes are discarded as they stream
         /// in and handed to the application to acknowledge and record).
@@ -118,6 +121,10 @@ struct MQTTSessionStateMachine {
     var queued = CircularBuffer<OutgoingPublish>()
     var nextSequence: UInt64 = 0
     var unackedIncoming = MQTTPacketIDSet()
+    /// Topic plus payload bytes of each unacknowledged incoming QoS 1 message, by packet id (valid while the id
+    /// is in `unackedIncoming`), and their sum.
+    var unackedIncomingSizes = [UInt32](repeating: 0, count: 65_536)
+    var unackedIncomingBytes = 0
 
     /// The stored subscriptions, re-established when the broker has no session.
     var subscriptions: [MQTTSubscription] = []
@@ -291,6 +298,7 @@ struct MQTTSessionStateMachine {
         // Messages received on this connection can no longer be acknowledged; the broker
         // redelivers them on the next connection (session resume) — their tokens are now stale.
         self.unackedIncoming.removeAll()
+        self.unackedIncomingBytes = 0
         // SUBSCRIBE / UNSUBSCRIBE without answer: send again on the next connection.
         for id in self.inFlightSubscribes.keys.sorted() {
             self.packetIDs.release(id)
@@ -327,6 +335,7 @@ struct MQTTSessionStateMachine {
         self.inFlightUnsubscribes.removeAll()
         self.unsentUnsubscribes.removeAll()
         self.unackedIncoming.removeAll()
+        self.unackedIncomingBytes = 0
         return .shutdown(promises, disconnect: wasConnected)
     }
 
