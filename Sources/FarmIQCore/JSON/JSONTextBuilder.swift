@@ -2,7 +2,7 @@
 ///
 /// For text built per message (the outbox body, the raw readings column): appending pieces to a `String`
 /// re-checks its capacity and ASCII flags on every append, which `perf` of `farmiq-edge bench ingest` put at about
-/// half of building a body. The output is byte for byte what ``JSONWriter`` writes for the same values.
+/// half of building a body. ``JSONWriter/writeString(_:into:)`` escapes through ``string(_:)`` too.
 package struct JSONTextBuilder {
     private var bytes: [UInt8] = []
 
@@ -22,8 +22,8 @@ package struct JSONTextBuilder {
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    /// Appends `value` as a JSON string literal, escaped as ``JSONWriter/writeString(_:into:)`` does: `"`, `\`,
-    /// `\n`, `\r`, `\t` by name, other control characters as `\u00xx`, everything else as its UTF-8 bytes.
+    /// Appends `value` as a JSON string literal: `"`, `\`, `\n`, `\r`, `\t` escaped by name, other control
+    /// characters as `\u00xx` (lower-case hex), everything else as its UTF-8 bytes.
     package mutating func string(_ value: String) {
         var value = value
         bytes.append(UInt8(ascii: "\""))

@@ -33,35 +33,18 @@ public enum JSONWriter {
         }
     }
 
-    /// Appends `string` as a JSON string literal, escaping quotes, backslashes and control characters.
+    /// Appends `string` as a JSON string literal, escaping quotes, backslashes and control characters
+    /// (as ``JSONTextBuilder/string(_:)``, which does the escaping).
     public static func writeString(_ string: String, into output: inout String) {
-        output += "\""
-        var needsEscape = false
-        for byte in string.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
+        // Most strings need no escape: appended as they are, without a builder.
+        guard string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+            output += "\""
             output += string
             output += "\""
             return
         }
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        output += "\""
+        var escaped = JSONTextBuilder(capacity: string.utf8.count + 16)
+        escaped.string(string)
+        output += escaped.text
     }
 }
