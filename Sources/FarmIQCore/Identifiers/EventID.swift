@@ -4,16 +4,10 @@ public enum EventID {
     /// A UUIDv7 (RFC 9562) for `time` (its milliseconds since the Unix epoch, negative clamped to 0) and 74 random
     /// bits from `generator`; ids of later milliseconds sort after earlier ones.
     public static func v7<G: RandomNumberGenerator>(at time: Timestamp = .now(), using generator: inout G) -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
+        var bytes = randomBytes(using: &generator)
         let ms = UInt64(max(0, time.millisecondsSinceEpoch))
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
-        let random = generator.next() as UInt64
-        let random2 = generator.next() as UInt64
-        for i in 6..<8 { bytes[i] = UInt8(truncatingIfNeeded: random >> (8 * UInt64(i))) }
-        for i in 8..<16 { bytes[i] = UInt8(truncatingIfNeeded: random2 >> (8 * UInt64(i - 8))) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return format(bytes)
+        return format(bytes, version: 7)
     }
 
     /// ``v7(at:using:)`` with the system's CSPRNG (`SystemRandomNumberGenerator`).
@@ -24,12 +18,23 @@ public enum EventID {
 
     /// A UUIDv4 (RFC 9562): 122 random bits from `generator`.
     public static func v4<G: RandomNumberGenerator>(using generator: inout G) -> String {
+        format(randomBytes(using: &generator), version: 4)
+    }
+
+    /// 16 bytes from two draws of `generator`, each little-endian.
+    private static func randomBytes<G: RandomNumberGenerator>(using generator: inout G) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 16)
         let high = generator.next() as UInt64
         let low = generator.next() as UInt64
         for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: high >> (8 * UInt64(i))) }
         for i in 8..<16 { bytes[i] = UInt8(truncatingIfNeeded: low >> (8 * UInt64(i - 8))) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        return bytes
+    }
+
+    /// The canonical text of `bytes` with the version nibble and the RFC 9562 variant bits set.
+    private static func format(_ bytes: [UInt8], version: UInt8) -> String {
+        var bytes = bytes
+        bytes[6] = (bytes[6] & 0x0F) | (version << 4)
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         return format(bytes)
     }
