@@ -43,49 +43,32 @@ struct TelemetryFastPath {
         var addressSeen: UInt8 = 0  // bit n: address part n was present
 
         skipWhitespace()
-        guard take(UInt8(ascii: "{")) else { return nil }
-        while true {
-            skipWhitespace()
-            guard let key = plainString() else { return nil }
-            skipWhitespace()
-            guard take(UInt8(ascii: ":")) else { return nil }
-            skipWhitespace()
-            switch Key(bytes, key) {
+        let envelope = object { scanner, key in
+            switch Key(scanner.bytes, key) {
             case .schemaVersion:
-                guard version == nil, let range = number() else { return nil }
+                guard version == nil, let range = scanner.number() else { return false }
                 version = range
-            case .eventID:
-                guard eventID == nil, let range = plainString() else { return nil }
-                eventID = range
-            case .eventType:
-                guard eventType == nil, let range = plainString() else { return nil }
-                eventType = range
-            case .occurredAt:
-                guard occurredAt == nil, let range = plainString() else { return nil }
-                occurredAt = range
-            case .traceID:
-                guard !traceSeen else { return nil }
-                traceSeen = true
-                if !literalNull() {
-                    guard let range = plainString() else { return nil }
-                    traceID = range
-                }
+                return true
+            case .eventID: return scanner.string(once: &eventID)
+            case .eventType: return scanner.string(once: &eventType)
+            case .occurredAt: return scanner.string(once: &occurredAt)
+            case .traceID: return scanner.stringOrNull(once: &traceID, seen: &traceSeen)
             case .address(let part):
                 // Present only to repeat the topic: must equal it.
                 let bit: UInt8 = 1 << part
-                guard addressSeen & bit == 0, let range = plainString(), equals(range, topic.address.part(part)) else { return nil }
+                guard addressSeen & bit == 0, let range = scanner.plainString(), scanner.equals(range, topic.address.part(part))
+                else { return false }
                 addressSeen |= bit
+                return true
             case .payload:
-                guard payload == nil, let scanned = readingsPayload() else { return nil }
+                guard payload == nil, let scanned = scanner.readingsPayload() else { return false }
                 payload = scanned
+                return true
             case .other:
-                return nil
+                return false
             }
-            skipWhitespace()
-            if take(UInt8(ascii: ",")) { continue }
-            guard take(UInt8(ascii: "}")) else { return nil }
-            break
         }
+        guard envelope else { return nil }
         skipWhitespace()
         guard index == bytes.count else { return nil }
 
@@ -122,12 +105,18 @@ struct TelemetryFastPath {
     /// `{"readings": [ … ]}` and nothing else; its byte range and readings, checked as ``TelemetryPayload`` does.
     private mutating func readingsPayload() -> (range: Range<Int>, readings: [Reading])? {
         let start = index
-        guard take(UInt8(ascii: "{")) else { return nil }
-        skipWhitespace()
-        guard let key = plainString(), equals(key, TelemetryFastPath.readingsKey) else { return nil }
-        skipWhitespace()
-        guard take(UInt8(ascii: ":")) else { return nil }
-        skipWhitespace()
+        var readings: [Reading]?
+        let payload = object { scanner, key in
+            guard readings == nil, scanner.equals(key, TelemetryFastPath.readingsKey) else { return false }
+            readings = scanner.readingsArray()
+            return readings != nil
+        }
+        guard payload, let readings else { return nil }
+        return (start..<index, readings)
+    }
+
+    /// `[reading, …]`: 1 to ``EnvelopeValidator/maxReadings`` valid readings, or `nil`.
+    private mutating func readingsArray() -> [Reading]? {
         guard take(UInt8(ascii: "[")) else { return nil }
         var readings: [Reading] = []
         readings.reserveCapacity(4)
@@ -137,50 +126,27 @@ struct TelemetryFastPath {
             readings.append(reading)
             skipWhitespace()
             if take(UInt8(ascii: ",")) { continue }
-            guard take(UInt8(ascii: "]")) else { return nil }
-            break
+            return take(UInt8(ascii: "]")) ? readings : nil
         }
-        skipWhitespace()
-        guard take(UInt8(ascii: "}")) else { return nil }
-        return (start..<index, readings)
     }
 
     /// `{"metric": …, "value": …, "unit": …}` in any order, `unit` optional or `null`; valid per contract or `nil`.
     private mutating func reading() -> Reading? {
-        guard take(UInt8(ascii: "{")) else { return nil }
         var metric: Range<Int>?
         var value: Double?
         var unit: Range<Int>?
         var unitSeen = false
-        while true {
-            skipWhitespace()
-            guard let key = plainString() else { return nil }
-            skipWhitespace()
-            guard take(UInt8(ascii: ":")) else { return nil }
-            skipWhitespace()
-            if equals(key, TelemetryFastPath.metricKey) {
-                guard metric == nil, let range = plainString() else { return nil }
-                metric = range
-            } else if equals(key, TelemetryFastPath.valueKey) {
-                guard value == nil, let range = number(), let parsed = Double(text(range)), parsed.isFinite else { return nil }
-                value = parsed
-            } else if equals(key, TelemetryFastPath.unitKey) {
-                guard !unitSeen else { return nil }
-                unitSeen = true
-                if !literalNull() {
-                    // 1–32 printable characters (plain strings here are printable ASCII).
-                    guard let range = plainString(), !range.isEmpty, range.count <= 32 else { return nil }
-                    unit = range
-                }
-            } else {
-                return nil
-            }
-            skipWhitespace()
-            if take(UInt8(ascii: ",")) { continue }
-            guard take(UInt8(ascii: "}")) else { return nil }
-            break
+        let members = object { scanner, key in
+            if scanner.equals(key, TelemetryFastPath.metricKey) { return scanner.string(once: &metric) }
+            if scanner.equals(key, TelemetryFastPath.unitKey) { return scanner.stringOrNull(once: &unit, seen: &unitSeen) }
+            guard scanner.equals(key, TelemetryFastPath.valueKey), value == nil, let range = scanner.number(),
+                let parsed = Double(scanner.text(range)), parsed.isFinite
+            else { return false }
+            value = parsed
+            return true
         }
-        guard let metric, let value else { return nil }
+        // A unit is 1–32 printable characters (plain strings here are printable ASCII).
+        guard members, let metric, let value, unit.map({ !$0.isEmpty && $0.count <= 32 }) ?? true else { return nil }
         let name = text(metric)
         guard Identifier.isValidMetricName(name) else { return nil }
         return Reading(metric: name, value: value, unit: unit.map(text))
@@ -192,6 +158,37 @@ struct TelemetryFastPath {
     private static let unitKey = Array("unit".utf8)
 
     // MARK: Tokens
+
+    /// An object from the current `{` to its `}`: `member` reads the value of each member (the scanner is at the
+    /// value, past the key and colon) and returns `false` to decline the whole envelope. `false` also for bad syntax.
+    private mutating func object(_ member: (inout TelemetryFastPath, Range<Int>) -> Bool) -> Bool {
+        guard take(UInt8(ascii: "{")) else { return false }
+        while true {
+            skipWhitespace()
+            guard let key = plainString() else { return false }
+            skipWhitespace()
+            guard take(UInt8(ascii: ":")) else { return false }
+            skipWhitespace()
+            guard member(&self, key) else { return false }
+            skipWhitespace()
+            if take(UInt8(ascii: ",")) { continue }
+            return take(UInt8(ascii: "}"))
+        }
+    }
+
+    /// A plain string into `slot`, which must still be empty (a member named twice is declined).
+    private mutating func string(once slot: inout Range<Int>?) -> Bool {
+        guard slot == nil, let range = plainString() else { return false }
+        slot = range
+        return true
+    }
+
+    /// `null` (leaves `slot` empty) or a plain string into `slot`; the member must not have been `seen` before.
+    private mutating func stringOrNull(once slot: inout Range<Int>?, seen: inout Bool) -> Bool {
+        guard !seen else { return false }
+        seen = true
+        return literalNull() || string(once: &slot)
+    }
 
     private mutating func skipWhitespace() {
         while index < bytes.count {
