@@ -57,13 +57,9 @@ final class IngestQueue<Element: Sendable>: Sendable {
         self.weight = weight
     }
 
+    /// Appends one element (``append(contentsOf:)``).
     func append(_ element: Element) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.buffer.append(element)
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        append(contentsOf: [element])
     }
 
     /// Appends `elements` in order, with one lock and at most one wake-up of the consumer.

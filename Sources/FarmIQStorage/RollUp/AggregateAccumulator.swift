@@ -19,17 +19,14 @@ struct AggregateAccumulator {
     private var addressIndexes: [DeviceAddress: Int32] = [:]
     private var slots: [Slot: AggregateDelta] = [:]
 
-    /// The deltas per `telemetry_agg` row, each key with its full group.
-    var deltas: [AggregateKey: AggregateDelta] {
-        var result: [AggregateKey: AggregateDelta] = [:]
-        result.reserveCapacity(slots.count)
-        for (slot, delta) in slots {
+    /// The delta of each `telemetry_agg` row, with its full group; in no particular order.
+    var deltas: [(key: AggregateKey, delta: AggregateDelta)] {
+        slots.map { slot, delta in
             let address = addresses[Int(slot.address)]
-            result[AggregateKey(
+            return (AggregateKey(
                 tenantID: address.tenantID, farmID: address.farmID, barnID: address.barnID, deviceID: address.deviceID,
-                metric: slot.metric, bucketSeconds: Int(slot.bucketSeconds), bucketStart: slot.bucketStart)] = delta
+                metric: slot.metric, bucketSeconds: Int(slot.bucketSeconds), bucketStart: slot.bucketStart), delta)
         }
-        return result
     }
 
     mutating func add(_ message: TelemetryMessage) {

@@ -29,7 +29,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
         /// `ReadingsColumn` text of `messages[unique[i]]`.
         let readingsColumns: [String]
         /// The roll-up deltas of all of `unique`; right unless the register refuses one of them.
-        let deltas: [AggregateKey: AggregateDelta]
+        let deltas: [(key: AggregateKey, delta: AggregateDelta)]
 
         init(_ messages: [TelemetryMessage]) {
             let (unique, repeats) = BatchDeduplication.firstOccurrences(messages) {
