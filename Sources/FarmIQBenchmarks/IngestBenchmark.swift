@@ -153,8 +153,15 @@ public struct IngestBenchmark: Sendable {
                 try await publishAll(publisher, topics: { i in "farmiq/v1/bench-\(runID)/farm/barn/dev-\(i % 50)/telemetry" }, payloads: payloads)
                 // Every 100 ms (±1% of a 10 s run): each /metrics scrape counts the pending outbox rows, a scan
                 // of the whole backlog; polled every 20 ms the scrapes took a sixth of the child's CPU.
-                while try await committedCount(http, base: base) - before < configuration.messages {
+                // A run that stops short (messages rejected, a stalled child) ends with an error, not a wait forever.
+                var committed = 0, lastProgress = ContinuousClock.now
+                while committed < configuration.messages {
                     try await Task.sleep(for: .milliseconds(100))
+                    let now = try await committedCount(http, base: base) - before
+                    if now > committed { (committed, lastProgress) = (now, .now) }
+                    guard ContinuousClock.now - lastProgress < .seconds(30) else {
+                        throw EdgeError(.upstreamUnavailable, "bench ingest: \(committed) of \(configuration.messages) messages committed, none for 30 s (see the child's rejects)")
+                    }
                 }
                 let wall = (ContinuousClock.now - start).seconds
                 let result = EndToEnd(
@@ -205,7 +212,8 @@ public struct IngestBenchmark: Sendable {
             let readings = (0..<configuration.readingsPerMessage).map { r in
                 "{\"metric\":\"\(metrics[r % metrics.count])\",\"value\":\(20 + (index + r) % 17),\"unit\":\"u\"}"
             }.joined(separator: ",")
-            let at = now.adding(milliseconds: Int64(index))
+            // 1 ms apart and all in the past: a run longer than the clock-skew tolerance must not reach the future.
+            let at = now.adding(milliseconds: Int64(index - configuration.messages))
             let eventID = configuration.randomEventIDs ? EventID.v4(using: &random) : EventID.v7(at: at, using: &random)
             return ByteBuffer(string: "{\"schema_version\":1,\"event_id\":\"\(eventID)\",\"event_type\":\"telemetry.reading\",\"occurred_at\":\"\(at.rfc3339)\",\"payload\":{\"readings\":[\(readings)]}}")
         }

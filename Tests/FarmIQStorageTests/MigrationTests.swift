@@ -44,4 +44,35 @@ struct MigrationTests {
             #expect(try await db.telemetry.ingest([again]) == IngestCounts(inserted: 1, duplicates: 0))
         }
     }
+    /// A PostgreSQL database at version 10 with a backlog, part of it delivered and one row parked, then migrated:
+    /// the running totals start from the rows already there.
+    @Test("version 11 starts the pending totals from the backlog already there")
+    func pendingTallyStartsFromTheBacklog() async throws {
+        try await TestDatabase.with(.postgres, migrate: false) { db in
+            try await db.execute(unsafeSQL: "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)")
+            for migration in Migrations.all where migration.version < Migrations.pendingTally.version {
+                for sql in migration.postgres { try await db.execute(unsafeSQL: sql) }
+                try await db.execute(unsafeSQL: "INSERT INTO schema_migrations VALUES (\(migration.version), '\(migration.name)', 0)")
+            }
+            _ = try await db.telemetry.ingest((0..<10).map { Fixtures.telemetry(at: Int64($0) * 1000, readings: [("temperature", 1)]) })
+            _ = try await db.ingress.storeEvents([Fixtures.event(), Fixtures.event()])
+            // The cursor of version 10 after the fourth row: four delivered, eight pending.
+            try await db.execute(unsafeSQL: """
+                UPDATE sync_cursor SET (txid, last_id) = (SELECT txid, id FROM sync_outbox ORDER BY txid, id OFFSET 3 LIMIT 1) WHERE stream = 'cloud'
+                """)
+            try await db.migrate()
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT count(*) FROM schema_migrations") == Migrations.all.count)
+            #expect(try await db.outbox.stats(now: .now()).pending == 8)
+            // From then on the trigger and the cursor keep it: three more written, five delivered (one parked).
+            _ = try await db.telemetry.ingest((10..<13).map { Fixtures.telemetry(at: Int64($0) * 1000, readings: [("humidity", 2)]) })
+            let lease = try #require(try await db.outbox.acquireLease(stream: OutboxStream.cloud, owner: "t", durationMilliseconds: 60_000))
+            let rows = try await db.readFinal(after: lease.cursor, limit: 5, count: 5)
+            #expect(try await db.outbox.commit(OutboxDelivery(
+                owner: "t", through: rows[4].position, rejections: [OutboxRejection(row: rows[2], reason: "bad")], tenants: ["tenant-a"])))
+            let stats = try await db.outbox.stats(now: .now())
+            #expect(stats.pending == 6)
+            #expect(stats.deadLetter == 1)
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT count(*) FROM sync_outbox_tally") == 0)
+        }
+    }
 }

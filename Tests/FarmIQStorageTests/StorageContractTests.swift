@@ -228,6 +228,14 @@ struct StorageContractTests {
             let grown = try await db.outbox.stats(now: later)
             #expect(grown.pending == 7)
             #expect(grown.deadLetter == 1)
+            // A batch holding a stored message: the first attempt's rows roll back, only the new ones count.
+            let repeated = Fixtures.telemetry(at: 20_000, readings: [("temperature", 1)])
+            _ = try await db.telemetry.ingest([repeated])
+            #expect(try await db.telemetry.ingest([repeated] + (21..<24).map { Fixtures.telemetry(at: Int64($0) * 1000, readings: [("co2", 2)]) })
+                == IngestCounts(inserted: 3, duplicates: 1))
+            let event = Fixtures.event()
+            _ = try await db.ingress.storeEvents([event, event, Fixtures.event()])
+            #expect(try await db.outbox.stats(now: later).pending == 13)
         }
     }
 

@@ -14,9 +14,16 @@ struct PostgresOutboxStore: OutboxStore {
 
     static let nowMS: PostgresQuery = "(extract(epoch from clock_timestamp()) * 1000)::int8"
 
+    /// Pending = rows ever enqueued − rows the cursor passed (migration 11): the tally rows written since the last
+    /// call are folded into the total first, so the cost follows the inserts since then, not the backlog.
     func stats(now: Timestamp) async throws -> OutboxStats {
         let rows = try await backend.query("""
-            SELECT (SELECT count(*) FROM sync_outbox o WHERE (o.txid, o.id) > (c.txid, c.last_id)),
+            WITH folded AS (
+                DELETE FROM sync_outbox_tally RETURNING n
+            ), total AS (
+                UPDATE sync_outbox_total SET enqueued = enqueued + (SELECT coalesce(sum(n), 0) FROM folded) RETURNING enqueued
+            )
+            SELECT (SELECT enqueued FROM total) - c.delivered,
                    (SELECT o.created_at FROM sync_outbox o WHERE (o.txid, o.id) > (c.txid, c.last_id) ORDER BY o.txid, o.id LIMIT 1),
                    (SELECT count(*) FROM sync_dead_letters)
             FROM sync_cursor c WHERE c.stream = \(OutboxStream.cloud)
@@ -105,7 +112,9 @@ struct PostgresOutboxStore: OutboxStore {
         // sync_state are written only when the cursor moved.
         let rows = try await backend.query("""
             WITH moved AS (
-                UPDATE sync_cursor SET txid = \(delivery.through.txid)::int8::text::xid8, last_id = \(delivery.through.id), advanced_at = \(now)
+                UPDATE sync_cursor SET txid = \(delivery.through.txid)::int8::text::xid8, last_id = \(delivery.through.id), advanced_at = \(now),
+                    delivered = delivered + (SELECT count(*) FROM sync_outbox o WHERE (o.txid, o.id) > (sync_cursor.txid, sync_cursor.last_id)
+                        AND (o.txid, o.id) <= (\(delivery.through.txid)::int8::text::xid8, \(delivery.through.id)))
                 WHERE stream = \(delivery.stream) AND owner = \(delivery.owner)
                   AND (txid, last_id) <= (\(delivery.through.txid)::int8::text::xid8, \(delivery.through.id))
                 RETURNING 1

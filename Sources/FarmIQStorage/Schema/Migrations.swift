@@ -14,6 +14,7 @@ struct Migration: Sendable {
 enum Migrations {
     static let all: [Migration] = [
         initial, outboxCursor, rawPerMessage, eventIDRegister, weighSessions, devices, media, inference, weightModels, rawWithoutKey,
+        pendingTally,
     ]
 
     static let initial = Migration(
