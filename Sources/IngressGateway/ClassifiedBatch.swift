@@ -1,10 +1,13 @@
 import Crypto
 import FarmIQCore
+import FarmIQStorage
 
 /// A batch split by owner: telemetry for edge-telemetry-timeseries, other device events for the
 /// gateway's own event table, rejects for `ingest_rejects`.
 public struct ClassifiedBatch: Sendable {
     public var telemetry: [TelemetrySubmission] = []
+    /// `telemetry` prepared by the sink ahead of the commit (``TelemetrySink/prepare(_:)``); parts of a split batch have none.
+    var preparedTelemetry: PreparedTelemetryBatch?
     public var events: [DeviceEvent] = []
     /// The received message of each of `events`, same order (a poison event is recorded from it).
     var eventSources: [ReceivedMessage] = []

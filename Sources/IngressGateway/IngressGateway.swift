@@ -118,7 +118,8 @@ public final class IngressGateway: Service, Sendable {
         }
     }
 
-    /// Two stages: validation of batch N+1 runs while batch N commits (``PipelineSlot``); commits
+    /// Two stages: validation of batch N+1, and the telemetry sink's preparation of it, run while batch N commits
+    /// (``PipelineSlot``); commits
     /// and acknowledgements stay in receive order, one batch at a time.
     private func commitLoop(_ queue: IngestQueue<Pending>) async throws {
         let slot = PipelineSlot<(batch: [Pending], classified: ClassifiedBatch)>()
@@ -127,7 +128,8 @@ public final class IngressGateway: Service, Sendable {
                 while true {
                     let batch = await queue.next(maximum: self.configuration.batchSize, maximumWeight: self.configuration.batchBytes)
                     if batch.isEmpty { break }
-                    let classified = ClassifiedBatch(batch.map(\.received), validator: self.configuration.validator)
+                    var classified = ClassifiedBatch(batch.map(\.received), validator: self.configuration.validator)
+                    if !classified.telemetry.isEmpty { classified.preparedTelemetry = self.telemetry.prepare(classified.telemetry) }
                     guard await slot.put((batch, classified)) else { break }
                 }
                 slot.finish()
@@ -270,7 +272,7 @@ public final class IngressGateway: Service, Sendable {
     private func commit(_ batch: ClassifiedBatch) async throws {
         var duplicates = batch.duplicates
         if !batch.telemetry.isEmpty {
-            duplicates += try await telemetry.submit(batch.telemetry).duplicates
+            duplicates += try await telemetry.submit(batch.telemetry, prepared: batch.preparedTelemetry).duplicates
         }
         if !batch.events.isEmpty {
             var others: [DeviceEvent] = []

@@ -13,4 +13,13 @@ public struct LocalTelemetrySink: TelemetrySink {
     public func submit(_ batch: [TelemetrySubmission]) async throws -> IngestCounts {
         try await service.ingest(batch.map(\.message))
     }
+
+    public func prepare(_ batch: [TelemetrySubmission]) -> PreparedTelemetryBatch? {
+        PreparedTelemetryBatch(batch.map(\.message))
+    }
+
+    public func submit(_ batch: [TelemetrySubmission], prepared: PreparedTelemetryBatch?) async throws -> IngestCounts {
+        guard let prepared else { return try await submit(batch) }
+        return try await service.ingest(prepared)
+    }
 }

@@ -20,6 +20,11 @@ public final class TelemetryService: Sendable {
         try await store.ingest(messages)
     }
 
+    /// Commits a batch prepared ahead (``PreparedTelemetryBatch``); returns only once it is durable.
+    public func ingest(_ batch: PreparedTelemetryBatch) async throws -> IngestCounts {
+        try await store.ingest(batch)
+    }
+
     public func rawReadings(_ query: RawReadingQuery) async throws -> [RawReading] {
         try await store.rawReadings(query)
     }

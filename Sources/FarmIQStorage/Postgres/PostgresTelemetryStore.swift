@@ -13,24 +13,24 @@ import PostgresNIO
 struct PostgresTelemetryStore: TelemetryStore {
     let backend: PostgresBackend
 
-    func ingest(_ messages: [TelemetryMessage]) async throws -> IngestCounts {
+    func ingest(_ prepared: PreparedTelemetryBatch) async throws -> IngestCounts {
+        let messages = prepared.messages
         guard !messages.isEmpty else { return IngestCounts(inserted: 0, duplicates: 0) }
-        let (unique, repeats) = BatchDeduplication.firstOccurrences(messages) {
-            MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
-        }
-        let candidates = unique.map { messages[$0] }
+        let candidates = prepared.unique.map { messages[$0] }
         let inserted = try await backend.writeNewMessages(
             candidates, key: { MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID) }, operation: "ingest telemetry"
-        ) { fresh in try await insert(fresh) }
-        return IngestCounts(inserted: inserted, duplicates: repeats + candidates.count - inserted)
+        ) { fresh in
+            // The prepared columns and deltas hold for all candidates; a redelivery leaves fewer, recomputed.
+            try await insert(fresh, prepared: fresh.count == candidates.count ? prepared : nil)
+        }
+        return IngestCounts(inserted: inserted, duplicates: prepared.repeats + candidates.count - inserted)
     }
 
-    private func insert(_ messages: [TelemetryMessage]) async throws {
+    private func insert(_ messages: [TelemetryMessage], prepared: PreparedTelemetryBatch?) async throws {
         let now = Timestamp.now().millisecondsSinceEpoch
         var tenants: [String] = [], eventIDs: [String] = [], farms: [String] = [], barns: [String] = [], devices: [String] = []
-        var occurred: [Int64] = [], received: [Int64] = [], bodies: [String] = [], readings: [String] = []
+        var occurred: [Int64] = [], received: [Int64] = [], bodies: [String] = []
         tenants.reserveCapacity(messages.count)
-        var accumulator = AggregateAccumulator()
         for message in messages {
             tenants.append(message.address.tenantID)
             eventIDs.append(message.header.eventID)
@@ -39,14 +39,21 @@ struct PostgresTelemetryStore: TelemetryStore {
             devices.append(message.address.deviceID)
             occurred.append(message.header.occurredAt.millisecondsSinceEpoch)
             received.append(message.receivedAt.millisecondsSinceEpoch)
-            bodies.append(OutboxEvent(message).body)
-            readings.append(ReadingsColumn.encode(message.readings))
-            accumulator.add(message)
+            bodies.append(message.outboxBody)
+        }
+        let readings: [String]
+        let deltas: [(key: AggregateKey, delta: AggregateDelta)]
+        if let prepared {
+            (readings, deltas) = (prepared.readingsColumns, prepared.deltas)
+        } else {
+            var accumulator = AggregateAccumulator()
+            readings = messages.map { accumulator.add($0); return ReadingsColumn.encode($0.readings) }
+            deltas = accumulator.deltas
         }
         var aggTenants: [String] = [], aggFarms: [String] = [], aggBarns: [String] = [], aggDevices: [String] = [], aggMetrics: [String] = []
         var aggSizes: [Int32] = [], aggStarts: [Int64] = [], aggCounts: [Int64] = [], aggSums: [Double] = [], aggMins: [Double] = []
         var aggMaxes: [Double] = [], aggLasts: [Double] = [], aggLastAts: [Int64] = [], aggLastIDs: [String] = []
-        for (key, delta) in accumulator.deltas {
+        for (key, delta) in deltas {
             aggTenants.append(key.tenantID)
             aggFarms.append(key.farmID)
             aggBarns.append(key.barnID)

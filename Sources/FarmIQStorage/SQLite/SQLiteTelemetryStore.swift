@@ -6,47 +6,12 @@ import FarmIQSQLite
 struct SQLiteTelemetryStore: TelemetryStore {
     let backend: SQLiteBackend
 
-    func ingest(_ messages: [TelemetryMessage]) async throws -> IngestCounts {
-        guard !messages.isEmpty else { return IngestCounts(inserted: 0, duplicates: 0) }
-        let prepared = PreparedBatch(messages)
+    func ingest(_ prepared: PreparedTelemetryBatch) async throws -> IngestCounts {
+        guard !prepared.messages.isEmpty else { return IngestCounts(inserted: 0, duplicates: 0) }
         return try await backend.write { connection in
             try connection.transaction {
                 try SQLiteTelemetryStore.ingest(prepared, on: connection)
             }
-        }
-    }
-
-    /// What a batch's rows need that does not need the database, worked out by the caller's task before the
-    /// batch reaches the one writer thread (which every store's writes share): the first occurrence of each
-    /// key, each message's readings column, and the roll-up deltas as if every message were new. Before, this
-    /// ran on the writer and took a sixth of its samples (`perf` of `farmiq-edge bench ingest`).
-    struct PreparedBatch: Sendable {
-        let messages: [TelemetryMessage]
-        /// Indexes into `messages` of each key's first occurrence, in order.
-        let unique: [Int]
-        /// Messages whose key an earlier message of the batch already has.
-        let repeats: Int
-        /// `ReadingsColumn` text of `messages[unique[i]]`.
-        let readingsColumns: [String]
-        /// The roll-up deltas of all of `unique`; right unless the register refuses one of them.
-        let deltas: [(key: AggregateKey, delta: AggregateDelta)]
-
-        init(_ messages: [TelemetryMessage]) {
-            let (unique, repeats) = BatchDeduplication.firstOccurrences(messages) {
-                MessageKey(tenantID: $0.address.tenantID, eventID: $0.header.eventID)
-            }
-            var accumulator = AggregateAccumulator()
-            var columns: [String] = []
-            columns.reserveCapacity(unique.count)
-            for index in unique {
-                columns.append(ReadingsColumn.encode(messages[index].readings))
-                accumulator.add(messages[index])
-            }
-            self.messages = messages
-            self.unique = unique
-            self.repeats = repeats
-            self.readingsColumns = columns
-            self.deltas = accumulator.deltas
         }
     }
 
@@ -70,7 +35,7 @@ struct SQLiteTelemetryStore: TelemetryStore {
             last_occurred_at = max(telemetry_agg.last_occurred_at, excluded.last_occurred_at)
         """
 
-    private static func ingest(_ batch: PreparedBatch, on connection: SQLiteConnection) throws -> IngestCounts {
+    private static func ingest(_ batch: PreparedTelemetryBatch, on connection: SQLiteConnection) throws -> IngestCounts {
         let messages = batch.messages
         let now = Timestamp.now()
         let register = try SQLiteEventIDRegister(connection: connection, seenAt: now)

@@ -9,7 +9,10 @@ public protocol TelemetryStore: Sendable {
     /// as a duplicate and neither stored, aggregated nor queued again. When another writer stores the same
     /// message at the same moment, the batch is retried internally; if it still conflicts the call throws
     /// ``FarmIQCore/EdgeError`` with code ``FarmIQCore/EdgeError/Code/writeConflict`` and the caller retries it.
-    func ingest(_ messages: [TelemetryMessage]) async throws -> IngestCounts
+    ///
+    /// The batch comes prepared (``PreparedTelemetryBatch``), so a caller can do that part ahead of the commit;
+    /// ``ingest(_:)-([TelemetryMessage])`` prepares and commits in one call.
+    func ingest(_ batch: PreparedTelemetryBatch) async throws -> IngestCounts
 
     /// The readings of `query`, one per reading of each stored message with `occurred_at` in `[from, to)`, oldest first
     /// (by `occurred_at`, `event_id`, reading index), at most ``RawReadingQuery/maxLimit``.
@@ -30,4 +33,11 @@ public protocol TelemetryStore: Sendable {
     /// Distinct messages (event ids) of the tenant in `telemetry_raw`: what operators and the
     /// crash tests check against what devices sent.
     func messageCount(tenantID: String) async throws -> Int
+}
+
+extension TelemetryStore {
+    /// Prepares `messages` (``PreparedTelemetryBatch``) and commits them: ``ingest(_:)-(PreparedTelemetryBatch)``.
+    public func ingest(_ messages: [TelemetryMessage]) async throws -> IngestCounts {
+        try await ingest(PreparedTelemetryBatch(messages))
+    }
 }
