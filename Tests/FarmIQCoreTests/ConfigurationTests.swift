@@ -101,7 +101,7 @@ struct EdgeConfigurationTests {
         #expect(config.telemetryURL == "http://127.0.0.1:8081")
         #expect(config.telemetryRetentionDays == 30)
         #expect(config.ingestBatchSize == 2000)
-        #expect(config.mqttReceiveMaximum == 8000)
+        #expect(config.mqttReceiveMaximum == 16000)
         #expect(config.dbHardWatermark == 0.95)
         #expect(config.dbSoftWatermark == 0.85)
         #expect(config.mqttShareGroup == nil)

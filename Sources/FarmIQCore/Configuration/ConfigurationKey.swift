@@ -72,9 +72,9 @@ public struct ConfigurationKey: Sendable, Hashable, CaseIterable {
     public static let eventMaxAgeDays = ConfigurationKey("FARMIQ_EVENT_MAX_AGE_DAYS", default: "30", help: "messages whose occurred_at is older than this are rejected too_old; each event id is remembered this long plus 1 h 5 min after its receipt")
     /// `FARMIQ_INGEST_BATCH_SIZE`: messages per gateway commit, 1–5000, default 2000 (and at most 16 MiB of payloads).
     public static let ingestBatchSize = ConfigurationKey("FARMIQ_INGEST_BATCH_SIZE", default: "2000", help: "messages per gateway commit")
-    /// `FARMIQ_MQTT_RECEIVE_MAXIMUM`: the gateway's MQTT Receive Maximum, 1–65535, default 8000 (reads are also held
+    /// `FARMIQ_MQTT_RECEIVE_MAXIMUM`: the gateway's MQTT Receive Maximum, 1–65535, default 16000 (reads are also held
     /// at 32 MiB of unacknowledged messages).
-    public static let mqttReceiveMaximum = ConfigurationKey("FARMIQ_MQTT_RECEIVE_MAXIMUM", default: "8000", help: "unacknowledged QoS 1 messages the broker may send the gateway")
+    public static let mqttReceiveMaximum = ConfigurationKey("FARMIQ_MQTT_RECEIVE_MAXIMUM", default: "16000", help: "unacknowledged QoS 1 messages the broker may send the gateway")
 
     /// `FARMIQ_DB_HARD_WATERMARK`: a fraction in (0, 1], default 0.95.
     public static let dbHardWatermark = ConfigurationKey("FARMIQ_DB_HARD_WATERMARK", default: "0.95", help: "used fraction of the database volume at which the gateway stops acknowledging")
