@@ -239,6 +239,29 @@ struct StorageContractTests {
         }
     }
 
+    /// Two writers (gateway replicas) commit batches that share roll-up rows, listed in opposite orders. Upserted in
+    /// batch order they took the row locks in opposite orders and PostgreSQL broke the deadlock after its 1 s
+    /// `deadlock_timeout` (the batch was then retried); in primary-key order they only wait for each other.
+    @Test("concurrent batches sharing roll-up rows never deadlock")
+    func concurrentBatchesSharingRollUpsDoNotDeadlock() async throws {
+        try await TestDatabase.with(.postgres) { db in
+            for round in 0..<20 {
+                let devices = (0..<200).map { "dev-\($0)" }
+                let forward = devices.map { Fixtures.telemetry(device: $0, at: Int64(round) * 1000, readings: [("temperature", 1), ("humidity", 2)]) }
+                let backward = devices.reversed().map { Fixtures.telemetry(device: $0, at: Int64(round) * 1000 + 1, readings: [("temperature", 3), ("humidity", 4)]) }
+                async let first = db.telemetry.ingest(forward)
+                async let second = db.telemetry.ingest(backward)
+                let counts = try await (first, second)
+                #expect(counts.0.inserted == 200 && counts.1.inserted == 200)
+            }
+            // Every message in the roll-ups once: 20 rounds × 400 messages × 2 readings, in the 1-minute buckets.
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT sum(count)::int8 FROM telemetry_agg WHERE bucket_size = 60") == 16000)
+            // Backends report their counters at most once a second, when idle.
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(try await db.scalarInt(unsafeSQL: "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()") == 0)
+        }
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func retentionDeletesOnlySyncedRows(engine: DatabaseEngine) async throws {
         try await TestDatabase.with(engine) { db in
