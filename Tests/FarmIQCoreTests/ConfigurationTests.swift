@@ -49,6 +49,21 @@ struct DatabaseURLTests {
             == .postgres(.init(host: "db", port: 5432, username: "u", password: "p", database: "edge", requireTLS: false)))
     }
 
+    /// `sslmode=verify-ca` used to connect over plain TCP, password included: every mode libpq knows maps to TLS or
+    /// not on purpose, anything else is refused.
+    @Test("every sslmode: TLS for require, verify-ca, verify-full; plain for disable, allow, prefer; others refused")
+    func sslModes() throws {
+        func tls(_ mode: String) throws -> Bool {
+            guard case .postgres(let location) = try DatabaseURL(parsing: "postgres://u:p@db/edge?application_name=x&sslmode=\(mode)") else { return false }
+            return location.requireTLS
+        }
+        for mode in ["require", "verify-ca", "verify-full"] { #expect(try tls(mode), "\(mode)") }
+        for mode in ["disable", "allow", "prefer"] { #expect(try !tls(mode), "\(mode)") }
+        for mode in ["", "REQUIRE", "verify_ca", "true", "require "] {
+            #expect(throws: EdgeError.self, "\(mode)") { try DatabaseURL(parsing: "postgres://u:p@db/edge?sslmode=\(mode)") }
+        }
+    }
+
     @Test("percent-encoded and unencoded special characters in credentials")
     func credentials() throws {
         func password(_ url: String) throws -> String? {

@@ -223,6 +223,10 @@ struct StorageContractTests {
             #expect(after.deadLetter == 1)
             #expect(after.oldestPendingAgeSeconds >= 69.5 && after.oldestPendingAgeSeconds < 90)
             // Delivered rows purged, then more written: the count stays exact (SQLite counts by ids, not rows).
+            // A chunk size that is not positive deletes nothing and returns (it used to loop forever on SQLite).
+            for chunkSize in [0, -1] {
+                #expect(try await db.outbox.purgeDelivered(stream: OutboxStream.cloud, olderThan: later, chunkSize: chunkSize) == 0)
+            }
             #expect(try await db.outbox.purgeDelivered(stream: OutboxStream.cloud, olderThan: later, chunkSize: 10) == 2)
             _ = try await db.telemetry.ingest((5..<8).map { Fixtures.telemetry(at: Int64($0) * 1000, readings: [("temperature", 1)]) })
             let grown = try await db.outbox.stats(now: later)

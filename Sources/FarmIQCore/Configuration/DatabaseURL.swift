@@ -17,7 +17,10 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         public var password: String?
         /// The database name, the URL path after the host.
         public var database: String
-        /// `sslmode=require` or `sslmode=verify-full` in the URL; otherwise plain TCP (loopback or a trusted cluster network).
+        /// TLS, with the server's certificate and host name verified, for `sslmode` `require`, `verify-ca` or
+        /// `verify-full`; plain TCP (loopback or a trusted cluster network) for no `sslmode`, `disable`, `allow` or
+        /// `prefer` (no opportunistic TLS: ask for it with `require`). Stricter than libpq, whose `require` and
+        /// `verify-ca` skip the host name check. Any other value is refused (``DatabaseURL/init(parsing:)``).
         public var requireTLS: Bool
 
         /// A location of given parts (not checked).
@@ -86,7 +89,17 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         guard !host.isEmpty, !database.isEmpty else {
             throw EdgeError(.invalidConfiguration, "FARMIQ_DATABASE_URL: postgres URL needs a host and a database")
         }
-        let requireTLS = query.split(separator: "&").contains { $0 == "sslmode=require" || $0 == "sslmode=verify-full" }
+        var requireTLS = false
+        for parameter in query.split(separator: "&") where parameter.hasPrefix("sslmode=") {
+            // A mode read as "no TLS" by mistake would send the password in clear: unknown modes are refused.
+            switch parameter.dropFirst("sslmode=".count) {
+            case "disable", "allow", "prefer": requireTLS = false
+            case "require", "verify-ca", "verify-full": requireTLS = true
+            default:
+                throw EdgeError(.invalidConfiguration,
+                    "FARMIQ_DATABASE_URL: sslmode must be disable, allow, prefer, require, verify-ca or verify-full")
+            }
+        }
         self = .postgres(PostgresLocation(host: host, port: port, username: username, password: password, database: database, requireTLS: requireTLS))
     }
 

@@ -225,6 +225,7 @@ struct PostgresOutboxStore: OutboxStore {
     }
 
     func purgeDelivered(stream: String, olderThan cutoff: Timestamp, chunkSize: Int) async throws -> Int {
+        guard chunkSize > 0 else { return 0 }  // (SQLite reads LIMIT 0 and below as "none" or "no limit": the loop never ended)
         var total = 0
         while true {
             let rows = try await backend.query("""

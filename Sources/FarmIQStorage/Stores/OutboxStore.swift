@@ -50,7 +50,7 @@ public protocol OutboxStore: Sendable {
     func discardDeadLetters(_ selection: DeadLetterSelection) async throws -> Int
 
     /// Deletes delivered rows (at or below the cursor of `stream`) created before `olderThan`, in chunks of
-    /// `chunkSize` rows per transaction. Returns how many.
+    /// `chunkSize` rows per transaction. Returns how many; 0, deleting nothing, when `chunkSize` is not positive.
     func purgeDelivered(stream: String, olderThan: Timestamp, chunkSize: Int) async throws -> Int
 
 }
