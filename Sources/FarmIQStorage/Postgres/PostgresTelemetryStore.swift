@@ -53,8 +53,8 @@ struct PostgresTelemetryStore: TelemetryStore {
         var aggTenants: [String] = [], aggFarms: [String] = [], aggBarns: [String] = [], aggDevices: [String] = [], aggMetrics: [String] = []
         var aggSizes: [Int32] = [], aggStarts: [Int64] = [], aggCounts: [Int64] = [], aggSums: [Double] = [], aggMins: [Double] = []
         var aggMaxes: [Double] = [], aggLasts: [Double] = [], aggLastAts: [Int64] = [], aggLastIDs: [String] = []
-        // In primary-key order: concurrent batches then lock the roll-up rows they share in the same order.
-        for (key, delta) in deltas.sorted(by: { AggregateKey.primaryKeyOrder($0.key, $1.key) }) {
+        // `deltas` come in primary-key order: concurrent batches lock the roll-up rows they share in the same order.
+        for (key, delta) in deltas {
             aggTenants.append(key.tenantID)
             aggFarms.append(key.farmID)
             aggBarns.append(key.barnID)

@@ -19,14 +19,17 @@ struct AggregateAccumulator {
     private var addressIndexes: [DeviceAddress: Int32] = [:]
     private var slots: [Slot: AggregateDelta] = [:]
 
-    /// The delta of each `telemetry_agg` row, with its full group; in no particular order.
+    /// The delta of each `telemetry_agg` row, with its full group, in the table's primary-key order
+    /// (``AggregateKey/primaryKeyOrder(_:_:)``): writers upserting in this order take the rows' locks in one global
+    /// order, so concurrent batches on PostgreSQL wait for each other instead of deadlocking. (Sorted here, where
+    /// the gateway prepares a batch ahead of its commit, not on the commit's path.)
     var deltas: [(key: AggregateKey, delta: AggregateDelta)] {
         slots.map { slot, delta in
             let address = addresses[Int(slot.address)]
             return (AggregateKey(
                 tenantID: address.tenantID, farmID: address.farmID, barnID: address.barnID, deviceID: address.deviceID,
                 metric: slot.metric, bucketSeconds: Int(slot.bucketSeconds), bucketStart: slot.bucketStart), delta)
-        }
+        }.sorted { AggregateKey.primaryKeyOrder($0.key, $1.key) }
     }
 
     mutating func add(_ message: TelemetryMessage) {
