@@ -5,17 +5,23 @@ import Testing
 
 @Suite("Migrations", .tags(.postgres), TestServices.servicesRequired)
 struct MigrationTests {
+    /// An unmigrated database brought to the state of an older release: `migrations` applied and recorded, as
+    /// ``EdgeDatabase/migrate()`` would have left them.
+    static func apply(_ migrations: [Migration], engine: DatabaseEngine, to db: EdgeDatabase) async throws {
+        try await db.execute(unsafeSQL: "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)")
+        for migration in migrations {
+            for sql in engine == .sqlite ? migration.sqlite : migration.postgres {
+                try await db.execute(unsafeSQL: sql)
+            }
+            try await db.execute(unsafeSQL: "INSERT INTO schema_migrations VALUES (\(migration.version), '\(migration.name)', 0)")
+        }
+    }
+
     /// A database at version 2 (one raw row per reading) with readings in it, then migrated.
     @Test("version 3 folds per-reading raw rows into one row per message, readings and order intact", arguments: DatabaseEngine.allCases)
     func rawPerMessageKeepsEveryReading(engine: DatabaseEngine) async throws {
         try await TestDatabase.with(engine, migrate: false) { db in
-            try await db.execute(unsafeSQL: "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)")
-            for migration in [Migrations.initial, Migrations.outboxCursor] {
-                for sql in engine == .sqlite ? migration.sqlite : migration.postgres {
-                    try await db.execute(unsafeSQL: sql)
-                }
-                try await db.execute(unsafeSQL: "INSERT INTO schema_migrations VALUES (\(migration.version), '\(migration.name)', 0)")
-            }
+            try await Self.apply([Migrations.initial, Migrations.outboxCursor], engine: engine, to: db)
             let first = Fixtures.eventID(), second = Fixtures.eventID()
             // Inserted out of index order on purpose; units with a quote and a null.
             let rows = [
@@ -49,11 +55,7 @@ struct MigrationTests {
     @Test("version 11 starts the pending totals from the backlog already there")
     func pendingTallyStartsFromTheBacklog() async throws {
         try await TestDatabase.with(.postgres, migrate: false) { db in
-            try await db.execute(unsafeSQL: "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)")
-            for migration in Migrations.all where migration.version < Migrations.pendingTally.version {
-                for sql in migration.postgres { try await db.execute(unsafeSQL: sql) }
-                try await db.execute(unsafeSQL: "INSERT INTO schema_migrations VALUES (\(migration.version), '\(migration.name)', 0)")
-            }
+            try await Self.apply(Migrations.all.filter { $0.version < Migrations.pendingTally.version }, engine: .postgres, to: db)
             _ = try await db.telemetry.ingest((0..<10).map { Fixtures.telemetry(at: Int64($0) * 1000, readings: [("temperature", 1)]) })
             _ = try await db.ingress.storeEvents([Fixtures.event(), Fixtures.event()])
             // The cursor of version 10 after the fourth row: four delivered, eight pending.
